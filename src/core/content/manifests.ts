@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { RegistryError } from '../errors.js';
+import { digestAlgorithm, makeDigest, type Digest } from '../oci/digest.js';
+import { parseManifest } from '../oci/manifest.js';
+import { requireTag, type Reference } from '../oci/names.js';
+import type { BlobStore, Clock, ManifestRecord, MetadataStore } from '../ports.js';
+import { ManifestCache } from './manifest-cache.js';
+
+export interface StoredManifest {
+  digest: Digest;
+  mediaType: string;
+  size: number;
+  /** Only read for GET; HEAD needs the record alone. */
+  content?: Buffer;
+}
+
+export interface PutManifestResult {
+  digest: Digest;
+  subject?: Digest;
+  tags: string[];
+}
+
+export interface ManifestServiceOptions {
+  maxManifestBytes: number;
+  cacheBytes: number;
+}
+
+/** Manifest push, pull and delete, and the referrers index. */
+export class ManifestService {
+  private readonly cache: ManifestCache;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly metadata: MetadataStore,
+    private readonly clock: Clock,
+    private readonly options: ManifestServiceOptions,
+  ) {
+    this.cache = new ManifestCache(options.cacheBytes);
+  }
+
+  /**
+   * Stores exact manifest bytes under `reference` and any extra `tags`. The bytes are written to the
+   * blob store first; the metadata commit then checks, in one transaction, that every referenced blob
+   * and child manifest is present, so a manifest row never points at missing content.
+   */
+  async put(repository: string, reference: Reference, content: Buffer, contentType: string | undefined, extraTags: string[] = []): Promise<PutManifestResult> {
+    if (content.length > this.options.maxManifestBytes) {
+      throw new RegistryError('MANIFEST_TOO_LARGE', `manifest exceeds ${this.options.maxManifestBytes} bytes`);
+    }
+    const algorithm = reference.kind === 'digest' ? digestAlgorithm(reference.digest) : 'sha256';
+    const digest = makeDigest(algorithm, createHash(algorithm).update(content).digest('hex'));
+    if (reference.kind === 'digest' && reference.digest !== digest) {
+      throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match its content', { expected: reference.digest, actual: digest });
+    }
+    const tags = [...new Set([...(reference.kind === 'tag' ? [reference.tag] : []), ...extraTags.map(requireTag)])];
+    const manifest = parseManifest(content, contentType);
+
+    await this.blobs.putVerified(digest, content);
+    const now = this.clock.now();
+    const record: ManifestRecord = {
+      repository,
+      digest,
+      mediaType: manifest.mediaType,
+      size: content.length,
+      createdAt: now,
+      ...(manifest.artifactType !== undefined && { artifactType: manifest.artifactType }),
+      ...(manifest.subject !== undefined && { subject: manifest.subject.digest }),
+      ...(manifest.annotations !== undefined && { annotations: manifest.annotations }),
+    };
+    const blobDigests = [...new Set(manifest.blobs.map((b) => b.digest))];
+    const children = [...new Set(manifest.manifests.map((m) => m.digest))];
+    await this.metadata.transaction(async (tx) => {
+      const missingBlobs = await tx.blobLinks.missing(repository, blobDigests);
+      if (missingBlobs.length > 0) {
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', 'manifest references a blob unknown to this repository', { digest: missingBlobs[0] });
+      }
+      const missingChildren = await tx.manifests.missing(repository, children);
+      if (missingChildren.length > 0) {
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', 'index references a manifest unknown to this repository', { digest: missingChildren[0] });
+      }
+      await tx.blobLinks.link(repository, digest, content.length);
+      await tx.manifests.put({ ...record, blobs: blobDigests, children });
+      for (const tag of tags) await tx.tags.set(repository, tag, digest, now);
+    });
+    this.cache.set(digest, content);
+    return { digest, tags, ...(manifest.subject !== undefined && { subject: manifest.subject.digest }) };
+  }
+
+  async resolve(repository: string, reference: Reference): Promise<ManifestRecord> {
+    const digest = reference.kind === 'digest' ? reference.digest : await this.metadata.tags.resolve(repository, reference.tag);
+    const record = digest === undefined ? undefined : await this.metadata.manifests.get(repository, digest);
+    if (record === undefined) {
+      if (!(await this.metadata.repositories.exists(repository))) {
+        throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository });
+      }
+      throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown', reference.kind === 'tag' ? { tag: reference.tag } : { digest: reference.digest });
+    }
+    return record;
+  }
+
+  /** The manifest's exact bytes. */
+  async content(record: ManifestRecord): Promise<Buffer> {
+    const cached = this.cache.get(record.digest);
+    if (cached !== undefined) return cached;
+    const reader = await this.blobs.open(record.digest);
+    if (reader === undefined) throw new RegistryError('MANIFEST_UNKNOWN', 'manifest content is missing', { digest: record.digest });
+    const chunks: Buffer[] = [];
+    for await (const chunk of reader.stream) chunks.push(chunk as Buffer);
+    const content = Buffer.concat(chunks);
+    this.cache.set(record.digest, content);
+    return content;
+  }
+
+  /** By tag: removes the tag. By digest: removes the manifest and every tag pointing at it. */
+  async delete(repository: string, reference: Reference): Promise<void> {
+    if (reference.kind === 'tag') {
+      if (!(await this.metadata.tags.delete(repository, reference.tag))) {
+        await this.resolve(repository, reference); // throws NAME_UNKNOWN or MANIFEST_UNKNOWN
+      }
+      return;
+    }
+    const digest = reference.digest;
+    const removed = await this.metadata.transaction(async (tx) => {
+      if (!(await tx.manifests.delete(repository, digest))) return false;
+      await tx.tags.deleteFor(repository, digest);
+      await tx.blobLinks.unlink(repository, digest);
+      return true;
+    });
+    if (!removed) await this.resolve(repository, reference);
+  }
+
+  async referrers(repository: string, subject: Digest, artifactType: string | undefined): Promise<ManifestRecord[]> {
+    if (!(await this.metadata.repositories.exists(repository))) {
+      throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository });
+    }
+    return this.metadata.manifests.referrers(repository, subject, artifactType);
+  }
+}

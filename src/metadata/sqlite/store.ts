@@ -1,0 +1,139 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { MetadataScope, MetadataStore } from '../../core/ports.js';
+import { AsyncMutex } from '../async-mutex.js';
+import { migrations } from './migrations.js';
+import { SqliteQueries } from './queries.js';
+
+/**
+ * The embedded MetadataStore on SQLite (better-sqlite3). Two connections: one writer, used by one
+ * transaction at a time (an async mutex orders them), and one reader, which in WAL mode sees every
+ * committed write and never a half-done transaction. `synchronous = FULL` makes each commit durable
+ * before it is acknowledged, which WAL's usual NORMAL does not promise across a power loss.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  readonly repositories: MetadataScope['repositories'];
+  readonly blobLinks: MetadataScope['blobLinks'];
+  readonly manifests: MetadataScope['manifests'];
+  readonly tags: MetadataScope['tags'];
+  readonly uploads: MetadataScope['uploads'];
+
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly writes: SqliteQueries;
+  private readonly writeScope: MetadataScope;
+  private readonly mutex = new AsyncMutex();
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.writer = openConnection(path);
+    migrate(this.writer);
+    this.reader = openConnection(path);
+    this.writes = new SqliteQueries(this.writer);
+    this.writeScope = scopeOver(this.writes);
+    const reads = scopeOver(new SqliteQueries(this.reader));
+    // Reads go to the reader connection; each write outside an explicit transaction is one transaction.
+    const write =
+      <A extends unknown[], R>(pick: (tx: MetadataScope) => (...args: A) => Promise<R>) =>
+      (...args: A): Promise<R> =>
+        this.transaction((tx) => pick(tx)(...args));
+    this.repositories = reads.repositories;
+    this.blobLinks = {
+      ...reads.blobLinks,
+      link: write((tx) => tx.blobLinks.link),
+      unlink: write((tx) => tx.blobLinks.unlink),
+    };
+    this.manifests = {
+      ...reads.manifests,
+      put: write((tx) => tx.manifests.put),
+      delete: write((tx) => tx.manifests.delete),
+    };
+    this.tags = {
+      ...reads.tags,
+      set: write((tx) => tx.tags.set),
+      delete: write((tx) => tx.tags.delete),
+      deleteFor: write((tx) => tx.tags.deleteFor),
+    };
+    this.uploads = {
+      ...reads.uploads,
+      create: write((tx) => tx.uploads.create),
+      delete: write((tx) => tx.uploads.delete),
+    };
+  }
+
+  transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
+    return this.mutex.run(() => this.writes.inTransaction(() => fn(this.writeScope)));
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.run(() => Promise.resolve());
+    this.reader.close();
+    this.writer.close();
+  }
+}
+
+function openConnection(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+    })();
+  }
+}
+
+/** The async port over one connection's synchronous queries. */
+function scopeOver(q: SqliteQueries): MetadataScope {
+  const lift =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): Promise<R> => {
+      try {
+        return Promise.resolve(fn(...args));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    };
+  return {
+    repositories: { exists: lift(q.repositoryExists.bind(q)), list: lift(q.repositoryList.bind(q)) },
+    blobLinks: {
+      get: lift(q.linkGet.bind(q)),
+      link: lift(q.link.bind(q)),
+      unlink: lift(q.unlink.bind(q)),
+      missing: lift(q.missingLinks.bind(q)),
+      repositoriesHolding: lift(q.repositoriesHolding.bind(q)),
+    },
+    manifests: {
+      get: lift(q.manifestGet.bind(q)),
+      put: lift(q.manifestPut.bind(q)),
+      delete: lift(q.manifestDelete.bind(q)),
+      missing: lift(q.missingManifests.bind(q)),
+      referrers: lift(q.referrers.bind(q)),
+    },
+    tags: {
+      resolve: lift(q.tagResolve.bind(q)),
+      set: lift(q.tagSet.bind(q)),
+      delete: lift(q.tagDelete.bind(q)),
+      list: lift(q.tagList.bind(q)),
+      listFor: lift(q.tagsFor.bind(q)),
+      deleteFor: lift(q.tagsDeleteFor.bind(q)),
+    },
+    uploads: {
+      create: lift(q.uploadCreate.bind(q)),
+      get: lift(q.uploadGet.bind(q)),
+      delete: lift(q.uploadDelete.bind(q)),
+      listStartedBefore: lift(q.uploadsStartedBefore.bind(q)),
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Registry } from '../core/content/registry.js';
+import { systemClock, type BlobStore, type Clock, type MetadataStore } from '../core/ports.js';
+import { openAuthorizer, type V2Authorizer } from '../http/oci/access.js';
+import { createV2Handler } from '../http/oci/app.js';
+import { sendJson } from '../http/oci/context.js';
+import { SqliteMetadataStore } from '../metadata/sqlite/store.js';
+import { FsBlobStore } from '../storage/fs-blob-store.js';
+import { resolvePaths, type BerthConfig } from './config.js';
+import { createLogger } from './logger.js';
+
+export interface BerthOptions {
+  logger?: Logger;
+  clock?: Clock;
+  authorizer?: V2Authorizer;
+}
+
+/** A running Berth: its server, stores and the way to stop it. */
+export interface Berth {
+  server: Server;
+  url: string;
+  port: number;
+  registry: Registry;
+  blobStore: BlobStore;
+  metadata: MetadataStore;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds the stores from the config, wires the use cases and the HTTP edges, listens. */
+export async function startBerth(config: BerthConfig, options: BerthOptions = {}): Promise<Berth> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const paths = resolvePaths(config);
+  const blobStore = await new FsBlobStore(paths.blobs).init();
+  const metadata = new SqliteMetadataStore(paths.database);
+  const registry = new Registry(blobStore, metadata, options.clock ?? systemClock, {
+    maxManifestBytes: config.registry.maxManifestBytes,
+    cacheBytes: config.registry.manifestCacheBytes,
+  });
+  const v2 = createV2Handler({
+    registry,
+    authorizer: options.authorizer ?? openAuthorizer,
+    maxManifestBytes: config.registry.maxManifestBytes,
+  });
+
+  let nextRequestId = 0;
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://berth.invalid');
+    const id = (++nextRequestId).toString(36);
+    const fields: Record<string, unknown> = {};
+    const log = logger.child({ reqId: id });
+    res.once('close', () => {
+      log.info(
+        { method: req.method, path: url.pathname, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, ...fields },
+        'request',
+      );
+    });
+    if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) {
+      void v2(req, res, url, log, fields);
+    } else if (url.pathname === '/health' || url.pathname === '/api/v2.0/health') {
+      sendJson(res, 200, { status: 'healthy' });
+    } else {
+      sendJson(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'not found' }] });
+    }
+  };
+
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, handle);
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', rejectListen);
+    server.listen(config.server.port, config.server.host, () => resolveListen());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs);
+      await closed;
+      clearTimeout(grace);
+      await metadata.close();
+      await blobStore.close();
+    })();
+    return stopping;
+  };
+
+  return { server, url: `http://${shownHost}:${port}`, port, registry, blobStore, metadata, logger, stop };
+}

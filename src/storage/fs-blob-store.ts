@@ -1,0 +1,230 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { digestAlgorithm, digestHex, makeDigest, type Digest, type DigestAlgorithm } from '../core/oci/digest.js';
+import type { AppendResult, BlobInfo, BlobReader, BlobStore, ByteRange, CommitResult } from '../core/ports.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+/** Large reads and writes: fewer syscalls and callbacks per gigabyte. */
+const streamChunkBytes = 1 << 20;
+const uploadIdGrammar = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface RunningHash {
+  hash: Hash;
+  offset: number;
+}
+
+/**
+ * The embedded BlobStore: blobs at `<root>/blobs/<alg>/<hex[0:2]>/<hex>`, uploads at `<root>/uploads/<id>`.
+ * Paths are built only from validated digests and from upload ids matching a UUID, so no request can
+ * reach outside `root`. A blob appears only by an atomic rename after its digest was checked and the
+ * file and its folder were fsynced: once `commitUpload` resolves, the blob survives a power loss.
+ */
+export class FsBlobStore implements BlobStore {
+  /** SHA-256 state of uploads this process has seen, so chunks are hashed once, as they arrive. */
+  private readonly running = new Map<string, RunningHash>();
+  private readonly uploadLocks = new KeyedMutex();
+
+  constructor(private readonly root: string) {}
+
+  async init(): Promise<this> {
+    await mkdir(join(this.root, 'blobs'), { recursive: true });
+    await mkdir(join(this.root, 'uploads'), { recursive: true });
+    return this;
+  }
+
+  private blobPath(digest: Digest): string {
+    const hex = digestHex(digest);
+    return join(this.root, 'blobs', digestAlgorithm(digest), hex.slice(0, 2), hex);
+  }
+
+  private uploadPath(id: string): string | undefined {
+    return uploadIdGrammar.test(id) ? join(this.root, 'uploads', id) : undefined;
+  }
+
+  async stat(digest: Digest): Promise<BlobInfo | undefined> {
+    const info = await stat(this.blobPath(digest)).catch(ignoreMissing);
+    return info === undefined ? undefined : { digest, size: info.size };
+  }
+
+  async open(digest: Digest, range?: ByteRange): Promise<BlobReader | undefined> {
+    const handle = await open(this.blobPath(digest), 'r').catch(ignoreMissing);
+    if (handle === undefined) return undefined;
+    try {
+      const { size } = await handle.stat();
+      const stream = handle.createReadStream({ highWaterMark: streamChunkBytes, ...(range && { start: range.start, end: range.end }) });
+      return { size, stream };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  async putVerified(digest: Digest, bytes: Buffer): Promise<void> {
+    const target = this.blobPath(digest);
+    if (await exists(target)) return;
+    const temporary = join(this.root, 'uploads', `${randomUUID()}.put`);
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await this.publish(temporary, target);
+  }
+
+  async startUpload(): Promise<string> {
+    const id = randomUUID();
+    await (await open(this.uploadPath(id)!, 'wx')).close();
+    this.running.set(id, { hash: createHash('sha256'), offset: 0 });
+    return id;
+  }
+
+  appendUpload(id: string, source: Readable, offset: number): Promise<AppendResult> {
+    const path = this.uploadPath(id);
+    if (path === undefined) return Promise.resolve({ ok: false, reason: 'unknown-upload' });
+    return this.uploadLocks.run(id, async () => {
+      const info = await stat(path).catch(ignoreMissing);
+      if (info === undefined) return { ok: false, reason: 'unknown-upload' };
+      if (info.size !== offset) return { ok: false, reason: 'offset-mismatch', offset: info.size };
+      const state = await this.runningHash(id, path, info.size);
+      // Until the append completes the in-memory state may disagree with the file; drop it so that a
+      // failure midway (client gone, disk full) makes the next request re-hash what was really kept.
+      this.running.delete(id);
+      let received = 0;
+      await pipeline(
+        source,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            state.hash.update(chunk);
+            received += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(path, { flags: 'a', highWaterMark: streamChunkBytes }),
+      );
+      state.offset = info.size + received;
+      this.running.set(id, state);
+      return { ok: true, offset: state.offset };
+    });
+  }
+
+  async uploadStatus(id: string): Promise<{ offset: number } | undefined> {
+    const path = this.uploadPath(id);
+    const info = path === undefined ? undefined : await stat(path).catch(ignoreMissing);
+    return info === undefined ? undefined : { offset: info.size };
+  }
+
+  commitUpload(id: string, expected: Digest): Promise<CommitResult> {
+    const path = this.uploadPath(id);
+    if (path === undefined) return Promise.resolve({ ok: false, reason: 'unknown-upload' });
+    return this.uploadLocks.run(id, async () => {
+      const handle = await open(path, 'r+').catch(ignoreMissing);
+      if (handle === undefined) return { ok: false, reason: 'unknown-upload' };
+      let size: number;
+      try {
+        size = (await handle.stat()).size;
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      const algorithm = digestAlgorithm(expected);
+      const actual =
+        algorithm === 'sha256'
+          ? makeDigest('sha256', (await this.runningHash(id, path, size)).hash.digest('hex'))
+          : await hashFile(path, algorithm);
+      this.running.delete(id);
+      if (actual !== expected) return { ok: false, reason: 'digest-mismatch', actual };
+      await this.publish(path, this.blobPath(expected));
+      return { ok: true, size };
+    });
+  }
+
+  async cancelUpload(id: string): Promise<void> {
+    const path = this.uploadPath(id);
+    if (path === undefined) return;
+    await this.uploadLocks.run(id, async () => {
+      this.running.delete(id);
+      await rm(path, { force: true });
+    });
+  }
+
+  async delete(digest: Digest): Promise<boolean> {
+    return unlink(this.blobPath(digest)).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : Promise.reject(error)),
+    );
+  }
+
+  async *list(): AsyncIterable<BlobInfo & { modifiedAt: Date }> {
+    for (const algorithm of ['sha256', 'sha512'] as const) {
+      const base = join(this.root, 'blobs', algorithm);
+      for (const prefix of (await readdir(base).catch(ignoreMissing)) ?? []) {
+        for (const hex of (await readdir(join(base, prefix)).catch(ignoreMissing)) ?? []) {
+          const info = await stat(join(base, prefix, hex)).catch(ignoreMissing);
+          if (info?.isFile()) yield { digest: makeDigest(algorithm, hex), size: info.size, modifiedAt: info.mtime };
+        }
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.running.clear();
+    return Promise.resolve();
+  }
+
+  /** The running SHA-256 of an upload, re-hashing the stored bytes when this process lacks it. */
+  private async runningHash(id: string, path: string, size: number): Promise<RunningHash> {
+    const known = this.running.get(id);
+    if (known !== undefined && known.offset === size) return known;
+    const hash = createHash('sha256');
+    if (size > 0) {
+      for await (const chunk of createReadStream(path, { end: size - 1, highWaterMark: streamChunkBytes })) {
+        hash.update(chunk as Buffer);
+      }
+    }
+    return { hash, offset: size };
+  }
+
+  /** Moves a fully written, fsynced file to its content address and makes the rename durable. */
+  private async publish(source: string, target: string): Promise<void> {
+    const folder = dirname(target);
+    const created = await mkdir(folder, { recursive: true });
+    if (await exists(target)) {
+      // Identical content is stored once; the new copy is redundant.
+      await rm(source, { force: true });
+      return;
+    }
+    await rename(source, target);
+    await fsyncDirectory(folder);
+    if (created !== undefined) await fsyncDirectory(dirname(folder));
+  }
+}
+
+async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<Digest> {
+  const hash = createHash(algorithm);
+  for await (const chunk of createReadStream(path, { highWaterMark: streamChunkBytes })) hash.update(chunk as Buffer);
+  return makeDigest(algorithm, hash.digest('hex'));
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(ignoreMissing)) !== undefined;
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): undefined {
+  if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+  throw error;
+}

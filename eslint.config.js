@@ -25,7 +25,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'scripts/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
       globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },
     },
     rules: {
@@ -42,12 +45,24 @@ export default tseslint.config(
           paths: forbiddenInCore,
           patterns: [
             { group: ['@aws-sdk/*'], message: 'core/ uses ports, not SDKs' },
-            { group: ['**/http/**', '**/storage/**', '**/metadata/**', '**/server/**', '**/auth/**', '**/cli/**', '**/jobs/**'], message: 'core/ imports nothing from the outer layers' },
+            {
+              group: [
+                '**/http/**',
+                '**/storage/**',
+                '**/metadata/**',
+                '**/server/**',
+                '**/auth/**',
+                '**/cli/**',
+                '**/jobs/**',
+              ],
+              message: 'core/ imports nothing from the outer layers',
+            },
           ],
         },
       ],
     },
   },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

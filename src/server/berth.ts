@@ -54,7 +54,13 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
     const log = logger.child({ reqId: id });
     res.once('close', () => {
       log.info(
-        { method: req.method, path: url.pathname, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, ...fields },
+        {
+          method: req.method,
+          path: url.pathname,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ...fields,
+        },
         'request',
       );
     });
@@ -67,13 +73,17 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
     }
   };
 
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, handle);
+  const server = createServer(
+    { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
+    handle,
+  );
   await new Promise<void>((resolveListen, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(config.server.port, config.server.host, () => resolveListen());
   });
   const port = (server.address() as AddressInfo).port;
-  const shownHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
+  const shownHost =
+    config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -27,13 +27,23 @@ export const configSchema = z
       .prefault({}),
     registry: z
       .object({
-        maxManifestBytes: z.coerce.number().int().positive().default(4 * 1024 * 1024),
-        manifestCacheBytes: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
+        maxManifestBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(4 * 1024 * 1024),
+        manifestCacheBytes: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(64 * 1024 * 1024),
       })
       .strict()
       .prefault({}),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
       .strict()
       .prefault({}),
   })
@@ -81,7 +91,9 @@ export function validateConfig(raw: unknown): BerthConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`),
+      result.error.issues.map(
+        (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`,
+      ),
     );
   }
   return result.data;
@@ -101,7 +113,8 @@ function readConfigFile(file: string): Record<string, unknown> {
     throw new ConfigError([`${file} is not valid YAML: ${(error as Error).message}`]);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError([`${file}: expected a mapping at the top level`]);
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError([`${file}: expected a mapping at the top level`]);
   return parsed as Record<string, unknown>;
 }
 

@@ -18,6 +18,10 @@ export const redactedPaths = [
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  const options = { level, redact: { paths: redactedPaths, censor: '[redacted]' }, base: { service: 'berth' } };
+  const options = {
+    level,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
+    base: { service: 'berth' },
+  };
   return destination === undefined ? pino(options) : pino(options, destination);
 }

@@ -4,8 +4,21 @@ import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { digestAlgorithm, digestHex, makeDigest, type Digest, type DigestAlgorithm } from '../core/oci/digest.js';
-import type { AppendResult, BlobInfo, BlobReader, BlobStore, ByteRange, CommitResult } from '../core/ports.js';
+import {
+  digestAlgorithm,
+  digestHex,
+  makeDigest,
+  type Digest,
+  type DigestAlgorithm,
+} from '../core/oci/digest.js';
+import type {
+  AppendResult,
+  BlobInfo,
+  BlobReader,
+  BlobStore,
+  ByteRange,
+  CommitResult,
+} from '../core/ports.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 /** Large reads and writes: fewer syscalls and callbacks per gigabyte. */
@@ -55,7 +68,10 @@ export class FsBlobStore implements BlobStore {
     if (handle === undefined) return undefined;
     try {
       const { size } = await handle.stat();
-      const stream = handle.createReadStream({ highWaterMark: streamChunkBytes, ...(range && { start: range.start, end: range.end }) });
+      const stream = handle.createReadStream({
+        highWaterMark: streamChunkBytes,
+        ...(range && { start: range.start, end: range.end }),
+      });
       return { size, stream };
     } catch (error) {
       await handle.close();
@@ -166,7 +182,8 @@ export class FsBlobStore implements BlobStore {
       for (const prefix of (await readdir(base).catch(ignoreMissing)) ?? []) {
         for (const hex of (await readdir(join(base, prefix)).catch(ignoreMissing)) ?? []) {
           const info = await stat(join(base, prefix, hex)).catch(ignoreMissing);
-          if (info?.isFile()) yield { digest: makeDigest(algorithm, hex), size: info.size, modifiedAt: info.mtime };
+          if (info?.isFile())
+            yield { digest: makeDigest(algorithm, hex), size: info.size, modifiedAt: info.mtime };
         }
       }
     }
@@ -207,7 +224,8 @@ export class FsBlobStore implements BlobStore {
 
 async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<Digest> {
   const hash = createHash(algorithm);
-  for await (const chunk of createReadStream(path, { highWaterMark: streamChunkBytes })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: streamChunkBytes }))
+    hash.update(chunk as Buffer);
   return makeDigest(algorithm, hash.digest('hex'));
 }
 

@@ -29,7 +29,8 @@ export class BlobService {
   /** Opens the blob (or a validated range of it). */
   async open(blob: BlobDescription, range?: ByteRange): Promise<BlobReader> {
     const reader = await this.blobs.open(blob.digest, range);
-    if (reader === undefined) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: blob.digest });
+    if (reader === undefined)
+      throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: blob.digest });
     return reader;
   }
 
@@ -47,8 +48,14 @@ export class BlobService {
    * `POST /blobs/uploads/?mount=` with or without `from`: links the blob when the caller can read a
    * repository that holds it, otherwise opens an ordinary upload session. Neither outcome is an error.
    */
-  async mountOrStart(repository: string, digest: Digest, from: string | undefined, access: CallerAccess): Promise<MountOutcome> {
-    const candidates = from !== undefined ? [from] : await this.metadata.blobLinks.repositoriesHolding(digest, 20);
+  async mountOrStart(
+    repository: string,
+    digest: Digest,
+    from: string | undefined,
+    access: CallerAccess,
+  ): Promise<MountOutcome> {
+    const candidates =
+      from !== undefined ? [from] : await this.metadata.blobLinks.repositoriesHolding(digest, 20);
     for (const source of candidates) {
       if (source === repository) continue;
       const link = await this.metadata.blobLinks.get(source, digest);
@@ -86,19 +93,25 @@ export class BlobService {
     const result = await this.blobs.appendUpload(id, source, offset);
     if (result.ok) return result.offset;
     if (result.reason === 'unknown-upload') throw uploadUnknown(id);
-    throw new RegistryError('RANGE_INVALID', `chunk must start at byte ${result.offset}`, { offset: result.offset });
+    throw new RegistryError('RANGE_INVALID', `chunk must start at byte ${result.offset}`, {
+      offset: result.offset,
+    });
   }
 
   /** Completes an upload: verifies the digest, publishes the blob and links it to the repository. */
   async finish(repository: string, id: string, digestParam: string | undefined): Promise<BlobDescription> {
     await this.requireSession(repository, id);
-    if (digestParam === undefined) throw new RegistryError('DIGEST_INVALID', 'digest query parameter is required');
+    if (digestParam === undefined)
+      throw new RegistryError('DIGEST_INVALID', 'digest query parameter is required');
     const digest = requireDigest(digestParam);
     const result = await this.blobs.commitUpload(id, digest);
     if (!result.ok) {
       if (result.reason === 'unknown-upload') throw uploadUnknown(id);
       await this.cancel(repository, id);
-      throw new RegistryError('DIGEST_INVALID', 'uploaded content does not match digest', { expected: digest, actual: result.actual });
+      throw new RegistryError('DIGEST_INVALID', 'uploaded content does not match digest', {
+        expected: digest,
+        actual: result.actual,
+      });
     }
     await this.metadata.transaction(async (tx) => {
       await tx.blobLinks.link(repository, digest, result.size);
@@ -120,5 +133,7 @@ export class BlobService {
 }
 
 function uploadUnknown(id: string): RegistryError {
-  return new RegistryError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', { id: id.slice(0, 100) });
+  return new RegistryError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', {
+    id: id.slice(0, 100),
+  });
 }

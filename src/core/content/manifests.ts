@@ -43,16 +43,30 @@ export class ManifestService {
    * blob store first; the metadata commit then checks, in one transaction, that every referenced blob
    * and child manifest is present, so a manifest row never points at missing content.
    */
-  async put(repository: string, reference: Reference, content: Buffer, contentType: string | undefined, extraTags: string[] = []): Promise<PutManifestResult> {
+  async put(
+    repository: string,
+    reference: Reference,
+    content: Buffer,
+    contentType: string | undefined,
+    extraTags: string[] = [],
+  ): Promise<PutManifestResult> {
     if (content.length > this.options.maxManifestBytes) {
-      throw new RegistryError('MANIFEST_TOO_LARGE', `manifest exceeds ${this.options.maxManifestBytes} bytes`);
+      throw new RegistryError(
+        'MANIFEST_TOO_LARGE',
+        `manifest exceeds ${this.options.maxManifestBytes} bytes`,
+      );
     }
     const algorithm = reference.kind === 'digest' ? digestAlgorithm(reference.digest) : 'sha256';
     const digest = makeDigest(algorithm, createHash(algorithm).update(content).digest('hex'));
     if (reference.kind === 'digest' && reference.digest !== digest) {
-      throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match its content', { expected: reference.digest, actual: digest });
+      throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match its content', {
+        expected: reference.digest,
+        actual: digest,
+      });
     }
-    const tags = [...new Set([...(reference.kind === 'tag' ? [reference.tag] : []), ...extraTags.map(requireTag)])];
+    const tags = [
+      ...new Set([...(reference.kind === 'tag' ? [reference.tag] : []), ...extraTags.map(requireTag)]),
+    ];
     const manifest = parseManifest(content, contentType);
 
     await this.blobs.putVerified(digest, content);
@@ -72,11 +86,19 @@ export class ManifestService {
     await this.metadata.transaction(async (tx) => {
       const missingBlobs = await tx.blobLinks.missing(repository, blobDigests);
       if (missingBlobs.length > 0) {
-        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', 'manifest references a blob unknown to this repository', { digest: missingBlobs[0] });
+        throw new RegistryError(
+          'MANIFEST_BLOB_UNKNOWN',
+          'manifest references a blob unknown to this repository',
+          { digest: missingBlobs[0] },
+        );
       }
       const missingChildren = await tx.manifests.missing(repository, children);
       if (missingChildren.length > 0) {
-        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', 'index references a manifest unknown to this repository', { digest: missingChildren[0] });
+        throw new RegistryError(
+          'MANIFEST_BLOB_UNKNOWN',
+          'index references a manifest unknown to this repository',
+          { digest: missingChildren[0] },
+        );
       }
       await tx.blobLinks.link(repository, digest, content.length);
       await tx.manifests.put({ ...record, blobs: blobDigests, children });
@@ -87,13 +109,22 @@ export class ManifestService {
   }
 
   async resolve(repository: string, reference: Reference): Promise<ManifestRecord> {
-    const digest = reference.kind === 'digest' ? reference.digest : await this.metadata.tags.resolve(repository, reference.tag);
+    const digest =
+      reference.kind === 'digest'
+        ? reference.digest
+        : await this.metadata.tags.resolve(repository, reference.tag);
     const record = digest === undefined ? undefined : await this.metadata.manifests.get(repository, digest);
     if (record === undefined) {
       if (!(await this.metadata.repositories.exists(repository))) {
-        throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository });
+        throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', {
+          name: repository,
+        });
       }
-      throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown', reference.kind === 'tag' ? { tag: reference.tag } : { digest: reference.digest });
+      throw new RegistryError(
+        'MANIFEST_UNKNOWN',
+        'manifest unknown',
+        reference.kind === 'tag' ? { tag: reference.tag } : { digest: reference.digest },
+      );
     }
     return record;
   }
@@ -103,7 +134,8 @@ export class ManifestService {
     const cached = this.cache.get(record.digest);
     if (cached !== undefined) return cached;
     const reader = await this.blobs.open(record.digest);
-    if (reader === undefined) throw new RegistryError('MANIFEST_UNKNOWN', 'manifest content is missing', { digest: record.digest });
+    if (reader === undefined)
+      throw new RegistryError('MANIFEST_UNKNOWN', 'manifest content is missing', { digest: record.digest });
     const chunks: Buffer[] = [];
     for await (const chunk of reader.stream) chunks.push(chunk as Buffer);
     const content = Buffer.concat(chunks);
@@ -129,7 +161,11 @@ export class ManifestService {
     if (!removed) await this.resolve(repository, reference);
   }
 
-  async referrers(repository: string, subject: Digest, artifactType: string | undefined): Promise<ManifestRecord[]> {
+  async referrers(
+    repository: string,
+    subject: Digest,
+    artifactType: string | undefined,
+  ): Promise<ManifestRecord[]> {
     if (!(await this.metadata.repositories.exists(repository))) {
       throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository });
     }

@@ -21,7 +21,9 @@ export function readPage(request: PageRequest): Page {
   let limit = maxPageSize;
   if (request.n !== undefined) {
     if (!/^\d{1,9}$/.test(request.n)) {
-      throw new RegistryError('PAGINATION_NUMBER_INVALID', 'n must be a non-negative integer', { n: request.n.slice(0, 50) });
+      throw new RegistryError('PAGINATION_NUMBER_INVALID', 'n must be a non-negative integer', {
+        n: request.n.slice(0, 50),
+      });
     }
     limit = Math.min(Number(request.n), maxPageSize);
   }

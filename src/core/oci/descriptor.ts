@@ -47,13 +47,14 @@ export function readDescriptor(value: unknown, where: string): Descriptor {
     if (typeof artifactType !== 'string') throw invalid(`${where}.artifactType must be a string`);
     descriptor.artifactType = artifactType;
   }
-  if (annotations !== undefined) descriptor.annotations = readAnnotations(annotations, `${where}.annotations`);
+  if (annotations !== undefined)
+    descriptor.annotations = readAnnotations(annotations, `${where}.annotations`);
   if (platform !== undefined) descriptor.platform = readPlatform(platform, `${where}.platform`);
   if (urls !== undefined) {
     if (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string')) {
       throw invalid(`${where}.urls must be a list of strings`);
     }
-    descriptor.urls = urls as string[];
+    descriptor.urls = urls;
   }
   if (data !== undefined) checkEmbeddedData(data, descriptor, where);
   return descriptor;

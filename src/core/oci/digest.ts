@@ -8,8 +8,7 @@ const encodedLength: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128
 const digestGrammar = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 
 export type DigestParse =
-  | { ok: true; digest: Digest; algorithm: DigestAlgorithm; hex: string }
-  | { ok: false; reason: string };
+  { ok: true; digest: Digest; algorithm: DigestAlgorithm; hex: string } | { ok: false; reason: string };
 
 /**
  * Parses a digest string. Storage paths are derived only from digests that pass here, so the hex part
@@ -24,7 +23,10 @@ export function parseDigest(value: string): DigestParse {
     return { ok: false, reason: `unsupported digest algorithm "${truncate(algorithm)}"` };
   }
   if (hex.length !== encodedLength[algorithm] || !/^[a-f0-9]+$/.test(hex)) {
-    return { ok: false, reason: `${algorithm} digest must be ${encodedLength[algorithm]} lower-case hex characters` };
+    return {
+      ok: false,
+      reason: `${algorithm} digest must be ${encodedLength[algorithm]} lower-case hex characters`,
+    };
   }
   return { ok: true, digest: value as Digest, algorithm, hex };
 }

@@ -37,13 +37,25 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
   const declared = body.mediaType;
   if (declared !== undefined && typeof declared !== 'string') throw invalid('mediaType must be a string');
   const headerType = bareMediaType(contentType);
-  if (declared === mediaTypes.dockerSchema1 || declared === mediaTypes.dockerSchema1Signed || body.schemaVersion === 1) {
-    throw new RegistryError('MANIFEST_INVALID', 'Docker schema 1 manifests are not supported; push schema 2 or OCI');
+  if (
+    declared === mediaTypes.dockerSchema1 ||
+    declared === mediaTypes.dockerSchema1Signed ||
+    body.schemaVersion === 1
+  ) {
+    throw new RegistryError(
+      'MANIFEST_INVALID',
+      'Docker schema 1 manifests are not supported; push schema 2 or OCI',
+    );
   }
   if (body.schemaVersion !== 2) throw invalid('schemaVersion must be 2');
 
   const mediaType = declared ?? pickHeaderType(headerType) ?? inferType(body);
-  if (declared !== undefined && headerType !== undefined && isManifestType(headerType) && headerType !== declared) {
+  if (
+    declared !== undefined &&
+    headerType !== undefined &&
+    isManifestType(headerType) &&
+    headerType !== declared
+  ) {
     throw invalid(`mediaType "${declared}" does not match Content-Type "${headerType}"`);
   }
   if (imageManifestTypes.has(mediaType)) return parseImageManifest(body, mediaType);

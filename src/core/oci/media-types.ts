@@ -16,7 +16,10 @@ export const mediaTypes = {
 } as const;
 
 /** Media types whose body is an image manifest (config + layers). */
-export const imageManifestTypes: ReadonlySet<string> = new Set([mediaTypes.ociManifest, mediaTypes.dockerManifest]);
+export const imageManifestTypes: ReadonlySet<string> = new Set([
+  mediaTypes.ociManifest,
+  mediaTypes.dockerManifest,
+]);
 
 /** Media types whose body is an index of other manifests. */
 export const indexTypes: ReadonlySet<string> = new Set([mediaTypes.ociIndex, mediaTypes.dockerManifestList]);

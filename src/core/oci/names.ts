@@ -42,7 +42,8 @@ export type Reference = { kind: 'tag'; tag: Tag } | { kind: 'digest'; digest: Di
 export function parseReference(value: string): Reference {
   if (value.includes(':')) {
     const parsed = parseDigest(value);
-    if (!parsed.ok) throw new RegistryError('DIGEST_INVALID', parsed.reason, { reference: value.slice(0, 200) });
+    if (!parsed.ok)
+      throw new RegistryError('DIGEST_INVALID', parsed.reason, { reference: value.slice(0, 200) });
     return { kind: 'digest', digest: parsed.digest };
   }
   if (!isTag(value)) throw new RegistryError('TAG_INVALID', 'invalid tag', { tag: value.slice(0, 200) });

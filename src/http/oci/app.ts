@@ -32,25 +32,51 @@ const allowed: Record<V2Route['kind'], string[]> = {
 
 /** The `/v2` API: routes a request, asks the authorizer, runs the handler, maps domain errors to OCI JSON. */
 export function createV2Handler(options: V2Options) {
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger, logFields: Record<string, unknown>) => {
+  return async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    log: Logger,
+    logFields: Record<string, unknown>,
+  ) => {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     try {
       const route = matchV2Route(url.pathname);
-      if (route === undefined) return sendOciError(res, 'NAME_UNKNOWN', 'no such endpoint or repository', { path: url.pathname.slice(0, 300) });
+      if (route === undefined)
+        return sendOciError(res, 'NAME_UNKNOWN', 'no such endpoint or repository', {
+          path: url.pathname.slice(0, 300),
+        });
       if (!allowed[route.kind].includes(req.method ?? '')) {
-        return sendOciError(res, 'UNSUPPORTED', `${req.method} is not supported here`, undefined, { Allow: allowed[route.kind].join(', ') });
+        return sendOciError(res, 'UNSUPPORTED', `${req.method} is not supported here`, undefined, {
+          Allow: allowed[route.kind].join(', '),
+        });
       }
       if ('name' in route) {
         logFields.repository = route.name;
         if (!isRepositoryName(route.name)) {
-          return sendOciError(res, 'NAME_INVALID', 'invalid repository name', { name: route.name.slice(0, 300) });
+          return sendOciError(res, 'NAME_INVALID', 'invalid repository name', {
+            name: route.name.slice(0, 300),
+          });
         }
       }
       const decision = await options.authorizer.authorize(req, scopeOf(route, req.method ?? 'GET'));
       if (!decision.ok) {
-        return sendOciError(res, decision.status === 401 ? 'UNAUTHORIZED' : 'DENIED', decision.message, undefined, decision.headers);
+        return sendOciError(
+          res,
+          decision.status === 401 ? 'UNAUTHORIZED' : 'DENIED',
+          decision.message,
+          undefined,
+          decision.headers,
+        );
       }
-      const ctx: V2Context = { req, res, url, registry: options.registry, access: decision.access, logFields };
+      const ctx: V2Context = {
+        req,
+        res,
+        url,
+        registry: options.registry,
+        access: decision.access,
+        logFields,
+      };
       await dispatch(ctx, route, req.method ?? 'GET', options);
     } catch (error) {
       if (isRegistryError(error)) return sendOciError(res, error.code, error.message, error.detail);
@@ -100,5 +126,10 @@ async function dispatch(ctx: V2Context, route: V2Route, method: string, options:
 /** A request stream that failed because the client went away: nothing to answer. */
 function isClientGone(error: unknown, req: IncomingMessage): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED';
+  return (
+    req.destroyed ||
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'ERR_STREAM_DESTROYED'
+  );
 }

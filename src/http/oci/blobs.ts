@@ -5,20 +5,40 @@ import { sendOciError } from './errors.js';
 import { readRange } from './ranges.js';
 
 /** GET and HEAD `/v2/<name>/blobs/<digest>`, with Range and If-None-Match. */
-export async function getBlob(ctx: V2Context, name: string, digestParam: string, head: boolean): Promise<void> {
+export async function getBlob(
+  ctx: V2Context,
+  name: string,
+  digestParam: string,
+  head: boolean,
+): Promise<void> {
   const digest = requireDigest(digestParam);
   const blob = await ctx.registry.blobs.describe(name, digest);
   const etag = `"${digest}"`;
-  const common = { 'Docker-Content-Digest': digest, ETag: etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'max-age=31536000' };
+  const common = {
+    'Docker-Content-Digest': digest,
+    ETag: etag,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'max-age=31536000',
+  };
   if (ctx.req.headers['if-none-match'] === etag) return sendEmpty(ctx.res, 304, common);
   const range = readRange(ctx.req.headers.range, blob.size);
   if (range.kind === 'unsatisfiable') {
-    return sendOciError(ctx.res, 'RANGE_INVALID', 'requested range not satisfiable', { size: blob.size }, {
-      'Content-Range': `bytes */${blob.size}`,
-    });
+    return sendOciError(
+      ctx.res,
+      'RANGE_INVALID',
+      'requested range not satisfiable',
+      { size: blob.size },
+      {
+        'Content-Range': `bytes */${blob.size}`,
+      },
+    );
   }
   if (head) {
-    ctx.res.writeHead(200, { ...common, 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) });
+    ctx.res.writeHead(200, {
+      ...common,
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(blob.size),
+    });
     ctx.res.end();
     return;
   }
@@ -36,7 +56,11 @@ export async function getBlob(ctx: V2Context, name: string, digestParam: string,
       'Content-Range': `bytes ${start}-${end}/${blob.size}`,
     });
   } else {
-    ctx.res.writeHead(200, { ...common, 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) });
+    ctx.res.writeHead(200, {
+      ...common,
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(blob.size),
+    });
   }
   ctx.logFields.bytesOut = range.kind === 'partial' ? range.range.end - range.range.start + 1 : blob.size;
   await pipeline(reader.stream, ctx.res);

@@ -20,9 +20,18 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
 }
 
 /** Sends JSON with an exact Content-Type (no charset parameter: oras-go compares it byte for byte). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const bytes = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers, 'Content-Length': String(bytes.length) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    ...headers,
+    'Content-Length': String(bytes.length),
+  });
   res.end(bytes);
 }
 

@@ -41,7 +41,9 @@ export function sendOciError(
   headers: Record<string, string> = {},
 ): void {
   const body = Buffer.from(
-    JSON.stringify({ errors: [{ code: wireCodeOf[code] ?? code, message, ...(detail !== undefined && { detail }) }] }),
+    JSON.stringify({
+      errors: [{ code: wireCodeOf[code] ?? code, message, ...(detail !== undefined && { detail }) }],
+    }),
   );
   if (res.headersSent) {
     res.destroy();

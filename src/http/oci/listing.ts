@@ -45,7 +45,10 @@ export async function listReferrers(ctx: V2Context, name: string, digestParam: s
     })),
   };
   const body = Buffer.from(JSON.stringify(index));
-  const headers: Record<string, string> = { 'Content-Type': mediaTypes.ociIndex, 'Content-Length': String(body.length) };
+  const headers: Record<string, string> = {
+    'Content-Type': mediaTypes.ociIndex,
+    'Content-Length': String(body.length),
+  };
   if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType';
   ctx.res.writeHead(200, headers);
   ctx.res.end(body);

@@ -3,7 +3,12 @@ import { parseReference } from '../../core/oci/names.js';
 import { sendEmpty, type V2Context } from './context.js';
 
 /** GET and HEAD `/v2/<name>/manifests/<reference>`: the exact bytes, with the type they were pushed as. */
-export async function getManifest(ctx: V2Context, name: string, referenceParam: string, head: boolean): Promise<void> {
+export async function getManifest(
+  ctx: V2Context,
+  name: string,
+  referenceParam: string,
+  head: boolean,
+): Promise<void> {
   const manifests = ctx.registry.manifests;
   const record = await manifests.resolve(name, parseReference(referenceParam));
   const etag = `"${record.digest}"`;
@@ -13,7 +18,8 @@ export async function getManifest(ctx: V2Context, name: string, referenceParam: 
     ETag: etag,
     'Content-Length': String(record.size),
   };
-  if (ctx.req.headers['if-none-match'] === etag) return sendEmpty(ctx.res, 304, { ...headers, 'Content-Length': '0' });
+  if (ctx.req.headers['if-none-match'] === etag)
+    return sendEmpty(ctx.res, 304, { ...headers, 'Content-Length': '0' });
   if (head) {
     ctx.res.writeHead(200, headers);
     ctx.res.end();
@@ -25,11 +31,22 @@ export async function getManifest(ctx: V2Context, name: string, referenceParam: 
 }
 
 /** PUT `/v2/<name>/manifests/<reference>[?tag=...]`. */
-export async function putManifest(ctx: V2Context, name: string, referenceParam: string, maxBytes: number): Promise<void> {
+export async function putManifest(
+  ctx: V2Context,
+  name: string,
+  referenceParam: string,
+  maxBytes: number,
+): Promise<void> {
   const reference = parseReference(referenceParam);
   const content = await readBody(ctx, maxBytes);
   const extraTags = ctx.url.searchParams.getAll('tag');
-  const result = await ctx.registry.manifests.put(name, reference, content, ctx.req.headers['content-type'], extraTags);
+  const result = await ctx.registry.manifests.put(
+    name,
+    reference,
+    content,
+    ctx.req.headers['content-type'],
+    extraTags,
+  );
   ctx.res.setHeader('Location', `/v2/${name}/manifests/${result.digest}`);
   ctx.res.setHeader('Docker-Content-Digest', result.digest);
   if (result.subject !== undefined) ctx.res.setHeader('OCI-Subject', result.subject);
@@ -46,7 +63,8 @@ export async function deleteManifest(ctx: V2Context, name: string, referencePara
 /** Reads a manifest body, refusing (413) anything larger than the cap without buffering it. */
 async function readBody(ctx: V2Context, maxBytes: number): Promise<Buffer> {
   const declared = ctx.req.headers['content-length'];
-  const tooLarge = () => new RegistryError('MANIFEST_TOO_LARGE', `manifest exceeds ${maxBytes} bytes`, { limit: maxBytes });
+  const tooLarge = () =>
+    new RegistryError('MANIFEST_TOO_LARGE', `manifest exceeds ${maxBytes} bytes`, { limit: maxBytes });
   if (declared !== undefined && Number(declared) > maxBytes) {
     ctx.res.setHeader('Connection', 'close');
     throw tooLarge();

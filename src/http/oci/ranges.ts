@@ -1,6 +1,7 @@
 import type { ByteRange } from '../../core/ports.js';
 
-export type RangeRequest = { kind: 'whole' } | { kind: 'partial'; range: ByteRange } | { kind: 'unsatisfiable' };
+export type RangeRequest =
+  { kind: 'whole' } | { kind: 'partial'; range: ByteRange } | { kind: 'unsatisfiable' };
 
 /**
  * Reads a `Range: bytes=...` header against a blob of `size` bytes (RFC 9110 section 14). Forms:

@@ -15,7 +15,10 @@ export async function startUpload(ctx: V2Context, name: string): Promise<void> {
     const from = ctx.url.searchParams.get('from') ?? undefined;
     const outcome = await blobs.mountOrStart(name, requireDigest(mount), from, ctx.access);
     if (outcome.mounted) {
-      return sendEmpty(ctx.res, 201, { Location: `/v2/${name}/blobs/${outcome.digest}`, 'Docker-Content-Digest': outcome.digest });
+      return sendEmpty(ctx.res, 201, {
+        Location: `/v2/${name}/blobs/${outcome.digest}`,
+        'Docker-Content-Digest': outcome.digest,
+      });
     }
     return sendSession(ctx, name, outcome.uploadId, 0);
   }
@@ -24,7 +27,10 @@ export async function startUpload(ctx: V2Context, name: string): Promise<void> {
     const id = await blobs.startUpload(name);
     await appendBody(ctx, name, id, undefined);
     const blob = await blobs.finish(name, id, digest);
-    return sendEmpty(ctx.res, 201, { Location: `/v2/${name}/blobs/${blob.digest}`, 'Docker-Content-Digest': blob.digest });
+    return sendEmpty(ctx.res, 201, {
+      Location: `/v2/${name}/blobs/${blob.digest}`,
+      'Docker-Content-Digest': blob.digest,
+    });
   }
   sendSession(ctx, name, await blobs.startUpload(name), 0);
 }
@@ -42,7 +48,10 @@ export async function finishUpload(ctx: V2Context, name: string, id: string): Pr
   const digest = requireDigest(digestParam);
   if (hasBody(ctx)) await appendBody(ctx, name, id, ctx.req.headers['content-range']);
   const blob = await ctx.registry.blobs.finish(name, id, digest);
-  sendEmpty(ctx.res, 201, { Location: `/v2/${name}/blobs/${blob.digest}`, 'Docker-Content-Digest': blob.digest });
+  sendEmpty(ctx.res, 201, {
+    Location: `/v2/${name}/blobs/${blob.digest}`,
+    'Docker-Content-Digest': blob.digest,
+  });
 }
 
 /** GET: the upload's progress. */
@@ -70,7 +79,12 @@ function hasBody(ctx: V2Context): boolean {
   return length !== undefined ? Number(length) > 0 : ctx.req.headers['transfer-encoding'] !== undefined;
 }
 
-async function appendBody(ctx: V2Context, name: string, id: string, contentRange: string | undefined): Promise<number> {
+async function appendBody(
+  ctx: V2Context,
+  name: string,
+  id: string,
+  contentRange: string | undefined,
+): Promise<number> {
   const range = readContentRange(contentRange);
   if (range === null) throw new RegistryError('RANGE_INVALID', 'malformed Content-Range');
   const length = ctx.req.headers['content-length'];

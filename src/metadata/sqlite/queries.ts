@@ -24,12 +24,22 @@ export class SqliteQueries {
     const prepare = (sql: string) => db.prepare(sql);
     this.s = {
       repoId: prepare('SELECT id FROM repositories WHERE name = ?'),
-      repoInsert: prepare('INSERT INTO repositories (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+      repoInsert: prepare(
+        'INSERT INTO repositories (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+      ),
       repoList: prepare('SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?'),
-      linkGet: prepare('SELECT l.size FROM blob_links l JOIN repositories r ON r.id = l.repository_id WHERE r.name = ? AND l.digest = ?'),
-      linkInsert: prepare('INSERT INTO blob_links (repository_id, digest, size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
-      linkDelete: prepare('DELETE FROM blob_links WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?'),
-      linkHolders: prepare('SELECT r.name FROM blob_links l JOIN repositories r ON r.id = l.repository_id WHERE l.digest = ? LIMIT ?'),
+      linkGet: prepare(
+        'SELECT l.size FROM blob_links l JOIN repositories r ON r.id = l.repository_id WHERE r.name = ? AND l.digest = ?',
+      ),
+      linkInsert: prepare(
+        'INSERT INTO blob_links (repository_id, digest, size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      linkDelete: prepare(
+        'DELETE FROM blob_links WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?',
+      ),
+      linkHolders: prepare(
+        'SELECT r.name FROM blob_links l JOIN repositories r ON r.id = l.repository_id WHERE l.digest = ? LIMIT ?',
+      ),
       manifestGet: prepare(
         `SELECT r.name, m.* FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.name = ? AND m.digest = ?`,
       ),
@@ -40,17 +50,23 @@ export class SqliteQueries {
       referenceInsert: prepare(
         'INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       ),
-      manifestDelete: prepare('DELETE FROM manifests WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?'),
+      manifestDelete: prepare(
+        'DELETE FROM manifests WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?',
+      ),
       referrers: prepare(
         `SELECT r.name, m.* FROM manifests m JOIN repositories r ON r.id = m.repository_id
          WHERE r.name = ? AND m.subject = ? ORDER BY m.created_at, m.digest`,
       ),
-      tagResolve: prepare('SELECT t.manifest_digest FROM tags t JOIN repositories r ON r.id = t.repository_id WHERE r.name = ? AND t.name = ?'),
+      tagResolve: prepare(
+        'SELECT t.manifest_digest FROM tags t JOIN repositories r ON r.id = t.repository_id WHERE r.name = ? AND t.name = ?',
+      ),
       tagUpsert: prepare(
         `INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`,
       ),
-      tagDelete: prepare('DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?'),
+      tagDelete: prepare(
+        'DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?',
+      ),
       tagList: prepare(
         'SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repository_id WHERE r.name = ? AND t.name > ? ORDER BY t.name LIMIT ?',
       ),
@@ -63,7 +79,9 @@ export class SqliteQueries {
       uploadInsert: prepare('INSERT INTO upload_sessions (id, repository, started_at) VALUES (?, ?, ?)'),
       uploadGet: prepare('SELECT id, repository, started_at FROM upload_sessions WHERE id = ?'),
       uploadDelete: prepare('DELETE FROM upload_sessions WHERE id = ?'),
-      uploadsBefore: prepare('SELECT id, repository, started_at FROM upload_sessions WHERE started_at < ? ORDER BY started_at LIMIT ?'),
+      uploadsBefore: prepare(
+        'SELECT id, repository, started_at FROM upload_sessions WHERE started_at < ? ORDER BY started_at LIMIT ?',
+      ),
     };
   }
 
@@ -120,8 +138,10 @@ export class SqliteQueries {
       manifest.createdAt.getTime(),
     );
     if (inserted.changes === 0) return;
-    for (const blob of manifest.blobs) this.s.referenceInsert!.run(repositoryId, manifest.digest, blob, 'blob');
-    for (const child of manifest.children) this.s.referenceInsert!.run(repositoryId, manifest.digest, child, 'manifest');
+    for (const blob of manifest.blobs)
+      this.s.referenceInsert!.run(repositoryId, manifest.digest, blob, 'blob');
+    for (const child of manifest.children)
+      this.s.referenceInsert!.run(repositoryId, manifest.digest, child, 'manifest');
   }
 
   manifestDelete(repository: string, digest: Digest): boolean {
@@ -168,7 +188,8 @@ export class SqliteQueries {
   }
 
   uploadGet(id: string): UploadSession | undefined {
-    const row = this.s.uploadGet!.get(id) as { id: string; repository: string; started_at: number } | undefined;
+    const row = this.s.uploadGet!.get(id) as
+      { id: string; repository: string; started_at: number } | undefined;
     return row === undefined ? undefined : toUploadSession(row);
   }
 
@@ -177,7 +198,11 @@ export class SqliteQueries {
   }
 
   uploadsStartedBefore(time: Date, limit: number): UploadSession[] {
-    const rows = this.s.uploadsBefore!.all(time.getTime(), limit) as { id: string; repository: string; started_at: number }[];
+    const rows = this.s.uploadsBefore!.all(time.getTime(), limit) as {
+      id: string;
+      repository: string;
+      started_at: number;
+    }[];
     return rows.map(toUploadSession);
   }
 

@@ -34,31 +34,28 @@ export class SqliteMetadataStore implements MetadataStore {
     this.writeScope = scopeOver(this.writes);
     const reads = scopeOver(new SqliteQueries(this.reader));
     // Reads go to the reader connection; each write outside an explicit transaction is one transaction.
-    const write =
-      <A extends unknown[], R>(pick: (tx: MetadataScope) => (...args: A) => Promise<R>) =>
-      (...args: A): Promise<R> =>
-        this.transaction((tx) => pick(tx)(...args));
+    const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => this.transaction(fn);
     this.repositories = reads.repositories;
     this.blobLinks = {
       ...reads.blobLinks,
-      link: write((tx) => tx.blobLinks.link),
-      unlink: write((tx) => tx.blobLinks.unlink),
+      link: (r, d, size) => inTx((tx) => tx.blobLinks.link(r, d, size)),
+      unlink: (r, d) => inTx((tx) => tx.blobLinks.unlink(r, d)),
     };
     this.manifests = {
       ...reads.manifests,
-      put: write((tx) => tx.manifests.put),
-      delete: write((tx) => tx.manifests.delete),
+      put: (m) => inTx((tx) => tx.manifests.put(m)),
+      delete: (r, d) => inTx((tx) => tx.manifests.delete(r, d)),
     };
     this.tags = {
       ...reads.tags,
-      set: write((tx) => tx.tags.set),
-      delete: write((tx) => tx.tags.delete),
-      deleteFor: write((tx) => tx.tags.deleteFor),
+      set: (r, t, d, at) => inTx((tx) => tx.tags.set(r, t, d, at)),
+      delete: (r, t) => inTx((tx) => tx.tags.delete(r, t)),
+      deleteFor: (r, d) => inTx((tx) => tx.tags.deleteFor(r, d)),
     };
     this.uploads = {
       ...reads.uploads,
-      create: write((tx) => tx.uploads.create),
-      delete: write((tx) => tx.uploads.delete),
+      create: (session) => inTx((tx) => tx.uploads.create(session)),
+      delete: (id) => inTx((tx) => tx.uploads.delete(id)),
     };
   }
 
@@ -83,13 +80,18 @@ function openConnection(path: string): Database.Database {
 }
 
 function migrate(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+  );
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        migration.version,
+        Date.now(),
+      );
     })();
   }
 }
@@ -98,13 +100,9 @@ function migrate(db: Database.Database): void {
 function scopeOver(q: SqliteQueries): MetadataScope {
   const lift =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
-    (...args: A): Promise<R> => {
-      try {
-        return Promise.resolve(fn(...args));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    };
+    (...args: A): Promise<R> =>
+      // The executor turns a synchronous throw (a constraint failure, say) into a rejection.
+      new Promise<R>((resolve) => resolve(fn(...args)));
   return {
     repositories: { exists: lift(q.repositoryExists.bind(q)), list: lift(q.repositoryList.bind(q)) },
     blobLinks: {

@@ -5,6 +5,7 @@ import { parseManifest } from '../oci/manifest.js';
 import { requireTag, type Reference } from '../oci/names.js';
 import type { BlobStore, Clock, ManifestRecord, MetadataStore } from '../ports.js';
 import { ManifestCache } from './manifest-cache.js';
+import { readPage, type PageRequest, type PageResult } from './pagination.js';
 
 export interface StoredManifest {
   digest: Digest;
@@ -161,14 +162,25 @@ export class ManifestService {
     if (!removed) await this.resolve(repository, reference);
   }
 
+  /**
+   * Manifests whose `subject` is `subject`, optionally of one artifact type, in digest order so that a
+   * page cursor (`last`) stays stable while referrers are added.
+   */
   async referrers(
     repository: string,
     subject: Digest,
     artifactType: string | undefined,
-  ): Promise<ManifestRecord[]> {
+    request: PageRequest = {},
+  ): Promise<PageResult<ManifestRecord>> {
+    const page = readPage(request);
     if (!(await this.metadata.repositories.exists(repository))) {
       throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository });
     }
-    return this.metadata.manifests.referrers(repository, subject, artifactType);
+    const all = await this.metadata.manifests.referrers(repository, subject, artifactType);
+    const after = all
+      .filter((record) => page.last === undefined || record.digest > page.last)
+      .sort((a, b) => (a.digest < b.digest ? -1 : 1));
+    const items = after.slice(0, page.limit);
+    return after.length > items.length ? { items, next: items[items.length - 1]!.digest } : { items };
   }
 }

@@ -44,5 +44,5 @@ export function nextLink(path: string, n: string | undefined, last: string): str
   const query = new URLSearchParams();
   if (n !== undefined) query.set('n', n);
   query.set('last', last);
-  return `<${path}?${query.toString()}>; rel="next"`;
+  return `<${path}${path.includes('?') ? '&' : '?'}${query.toString()}>; rel="next"`;
 }

@@ -32,11 +32,12 @@ export async function listReferrers(ctx: V2Context, name: string, digestParam: s
   const parsed = parseDigest(digestParam);
   if (!parsed.ok) throw new RegistryError('DIGEST_INVALID', parsed.reason);
   const artifactType = ctx.url.searchParams.get('artifactType') ?? undefined;
-  const records = await ctx.registry.manifests.referrers(name, parsed.digest, artifactType);
+  const request = pageRequest(ctx);
+  const page = await ctx.registry.manifests.referrers(name, parsed.digest, artifactType, request);
   const index = {
     schemaVersion: 2,
     mediaType: mediaTypes.ociIndex,
-    manifests: records.map((r) => ({
+    manifests: page.items.map((r) => ({
       mediaType: r.mediaType,
       digest: r.digest,
       size: r.size,
@@ -50,6 +51,10 @@ export async function listReferrers(ctx: V2Context, name: string, digestParam: s
     'Content-Length': String(body.length),
   };
   if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType';
+  if (page.next !== undefined) {
+    const path = `/v2/${name}/referrers/${parsed.digest}`;
+    headers.Link = nextLink(artifactType === undefined ? path : `${path}?artifactType=${encodeURIComponent(artifactType)}`, request.n, page.next);
+  }
   ctx.res.writeHead(200, headers);
   ctx.res.end(body);
 }

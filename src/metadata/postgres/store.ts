@@ -1,0 +1,95 @@
+import { Pool } from 'pg';
+import type { MetadataScope, MetadataStore } from '../../core/ports.js';
+import { migrate } from './migrations.js';
+import { PostgresQueries, scopeOver } from './queries.js';
+
+export interface PostgresMetadataOptions {
+  /** Most connections this node opens; each transaction holds one until it ends. */
+  maxConnections?: number;
+  /**
+   * Called when an idle pooled connection fails (the server restarted, say). The pool drops that
+   * connection by itself; without a listener Node would treat the event as fatal and end the process.
+   */
+  onIdleError?: (error: Error) => void;
+}
+
+/**
+ * The scale-out MetadataStore on PostgreSQL. Reads outside a transaction go straight to the pool, one
+ * statement each. Writes outside a transaction run as a short transaction of their own, because several
+ * are more than one statement (create the repository, then link) and because each must take the
+ * repository's lock, so it cannot slip between the reads and the writes of another node's transaction
+ * (see PostgresQueries). Isolation is READ COMMITTED: the locks, not snapshots, keep transactions on a
+ * repository apart, so `fn` runs exactly once and never has to be retried.
+ */
+export class PostgresMetadataStore implements MetadataStore {
+  readonly repositories: MetadataScope['repositories'];
+  readonly blobLinks: MetadataScope['blobLinks'];
+  readonly manifests: MetadataScope['manifests'];
+  readonly tags: MetadataScope['tags'];
+  readonly uploads: MetadataScope['uploads'];
+
+  /** Construction is async (connect, migrate), hence this factory. */
+  static async connect(url: string, options: PostgresMetadataOptions = {}): Promise<PostgresMetadataStore> {
+    const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+    pool.on('error', options.onIdleError ?? (() => undefined));
+    try {
+      await migrate(pool);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new PostgresMetadataStore(pool);
+  }
+
+  private constructor(private readonly pool: Pool) {
+    const reads = scopeOver(new PostgresQueries(pool, false));
+    const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => this.transaction(fn);
+    this.repositories = reads.repositories;
+    this.blobLinks = {
+      ...reads.blobLinks,
+      link: (r, d, size) => inTx((tx) => tx.blobLinks.link(r, d, size)),
+      unlink: (r, d) => inTx((tx) => tx.blobLinks.unlink(r, d)),
+    };
+    this.manifests = {
+      ...reads.manifests,
+      put: (m) => inTx((tx) => tx.manifests.put(m)),
+      delete: (r, d) => inTx((tx) => tx.manifests.delete(r, d)),
+    };
+    this.tags = {
+      ...reads.tags,
+      set: (r, t, d, at) => inTx((tx) => tx.tags.set(r, t, d, at)),
+      delete: (r, t) => inTx((tx) => tx.tags.delete(r, t)),
+      deleteFor: (r, d) => inTx((tx) => tx.tags.deleteFor(r, d)),
+    };
+    // Upload sessions are keyed by id and each write is one statement: atomic on the pool as it is.
+    this.uploads = reads.uploads;
+  }
+
+  /**
+   * Runs `fn` on one dedicated connection between BEGIN and COMMIT, or ROLLBACK when it throws. `fn`
+   * must use only the scope it is given: calling this store's own methods from inside would need a
+   * second connection and could wait on the repository lock `fn` itself holds.
+   */
+  async transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      try {
+        await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+        const result = await fn(scopeOver(new PostgresQueries(client, true)));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        throw error;
+      }
+    } finally {
+      // A connection that could not roll back may still be inside the transaction: destroy it.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

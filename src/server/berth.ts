@@ -6,9 +6,9 @@ import { systemClock, type BlobStore, type Clock, type MetadataStore } from '../
 import { openAuthorizer, type V2Authorizer } from '../http/oci/access.js';
 import { createV2Handler } from '../http/oci/app.js';
 import { sendJson } from '../http/oci/context.js';
-import { SqliteMetadataStore } from '../metadata/sqlite/store.js';
-import { FsBlobStore } from '../storage/fs-blob-store.js';
-import { resolvePaths, type BerthConfig } from './config.js';
+import { requestPath } from '../http/oci/routes.js';
+import { openBlobStore, openMetadataStore } from './backends.js';
+import type { BerthConfig } from './config.js';
 import { createLogger } from './logger.js';
 
 export interface BerthOptions {
@@ -32,9 +32,8 @@ export interface Berth {
 /** The composition root: builds the stores from the config, wires the use cases and the HTTP edges, listens. */
 export async function startBerth(config: BerthConfig, options: BerthOptions = {}): Promise<Berth> {
   const logger = options.logger ?? createLogger(config.log.level);
-  const paths = resolvePaths(config);
-  const blobStore = await new FsBlobStore(paths.blobs).init();
-  const metadata = new SqliteMetadataStore(paths.database);
+  const blobStore = await openBlobStore(config);
+  const metadata = await openMetadataStore(config);
   const registry = new Registry(blobStore, metadata, options.clock ?? systemClock, {
     maxManifestBytes: config.registry.maxManifestBytes,
     cacheBytes: config.registry.manifestCacheBytes,
@@ -64,7 +63,8 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
         'request',
       );
     });
-    if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) {
+    const path = requestPath(req.url);
+    if (path === '/v2' || path.startsWith('/v2/')) {
       void v2(req, res, url, log, fields);
     } else if (url.pathname === '/health' || url.pathname === '/api/v2.0/health') {
       sendJson(res, 200, { status: 'healthy' });
@@ -90,8 +90,12 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
     stopping ??= (async () => {
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
+      // A keep-alive connection whose response was still finishing when close() ran turns idle only
+      // afterwards; sweep again so that it does not hold the shutdown for the whole grace period.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const grace = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs);
       await closed;
+      clearInterval(sweep);
       clearTimeout(grace);
       await metadata.close();
       await blobStore.close();

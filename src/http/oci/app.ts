@@ -9,7 +9,7 @@ import { sendJson, type V2Context } from './context.js';
 import { sendOciError } from './errors.js';
 import { listCatalog, listReferrers, listTags } from './listing.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
-import { actionsFor, matchV2Route, type V2Route } from './routes.js';
+import { actionsFor, matchV2Route, requestPath, type V2Route } from './routes.js';
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from './uploads.js';
 
 export interface V2Options {
@@ -41,10 +41,11 @@ export function createV2Handler(options: V2Options) {
   ) => {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     try {
-      const route = matchV2Route(url.pathname);
+      const path = requestPath(req.url);
+      const route = matchV2Route(path);
       if (route === undefined)
         return sendOciError(res, 'NAME_UNKNOWN', 'no such endpoint or repository', {
-          path: url.pathname.slice(0, 300),
+          path: path.slice(0, 300),
         });
       if (!allowed[route.kind].includes(req.method ?? '')) {
         return sendOciError(res, 'UNSUPPORTED', `${req.method} is not supported here`, undefined, {

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { requireDigest } from '../../core/oci/digest.js';
-import { sendEmpty, type V2Context } from './context.js';
+import { sendEmpty, sendNotModified, type V2Context } from './context.js';
 import { sendOciError } from './errors.js';
 import { readRange } from './ranges.js';
 
@@ -20,7 +20,7 @@ export async function getBlob(
     'Accept-Ranges': 'bytes',
     'Cache-Control': 'max-age=31536000',
   };
-  if (ctx.req.headers['if-none-match'] === etag) return sendEmpty(ctx.res, 304, common);
+  if (ctx.req.headers['if-none-match'] === etag) return sendNotModified(ctx.res, digest);
   const range = readRange(ctx.req.headers.range, blob.size);
   if (range.kind === 'unsatisfiable') {
     return sendOciError(

@@ -19,6 +19,12 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.end();
 }
 
+/** 304 Not Modified: the validators only, and no Content-Length (RFC 9110 15.4.5). */
+export function sendNotModified(res: ServerResponse, digest: string): void {
+  res.writeHead(304, { ETag: `"${digest}"`, 'Docker-Content-Digest': digest });
+  res.end();
+}
+
 /** Sends JSON with an exact Content-Type (no charset parameter: oras-go compares it byte for byte). */
 export function sendJson(
   res: ServerResponse,

@@ -1,6 +1,6 @@
 import { RegistryError } from '../../core/errors.js';
 import { parseReference } from '../../core/oci/names.js';
-import { sendEmpty, type V2Context } from './context.js';
+import { sendEmpty, sendNotModified, type V2Context } from './context.js';
 
 /** GET and HEAD `/v2/<name>/manifests/<reference>`: the exact bytes, with the type they were pushed as. */
 export async function getManifest(
@@ -19,7 +19,7 @@ export async function getManifest(
     'Content-Length': String(record.size),
   };
   if (ctx.req.headers['if-none-match'] === etag)
-    return sendEmpty(ctx.res, 304, { ...headers, 'Content-Length': '0' });
+    return sendNotModified(ctx.res, record.digest);
   if (head) {
     ctx.res.writeHead(200, headers);
     ctx.res.end();

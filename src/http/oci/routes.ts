@@ -21,6 +21,17 @@ const patterns: [RegExp, (m: RegExpExecArray) => V2Route][] = [
   [/^\/v2\/(.+)\/referrers\/([^/]+)$/, (m) => ({ kind: 'referrers', name: m[1]!, digest: decode(m[2]!) })],
 ];
 
+/**
+ * The path of a request target exactly as the client sent it. WHATWG URL parsing resolves `..`, `.` and
+ * their percent-encoded forms (`%2e%2e`), which would turn `/v2/a/%2e%2e/b/...` into a request for
+ * repository `b`; routing on the raw path makes such names fail the name grammar instead.
+ */
+export function requestPath(target: string | undefined): string {
+  const path = (target ?? '/').replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/, '');
+  const end = path.search(/[?#]/);
+  return end === -1 ? path : path.slice(0, end);
+}
+
 export function matchV2Route(pathname: string): V2Route | undefined {
   for (const [pattern, build] of patterns) {
     const match = pattern.exec(pathname);

@@ -3,6 +3,15 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
+/** A backend section whose `driver` may be left out (the embedded one), or the section left out whole. */
+function withDefaultDriver<T extends z.ZodType>(driver: string, schema: T) {
+  return z.preprocess((value) => {
+    if (value === undefined || value === null) return { driver };
+    if (typeof value === 'object' && !Array.isArray(value) && !('driver' in value)) return { driver, ...value };
+    return value;
+  }, schema);
+}
+
 /** Berth's whole configuration. Every field has a default that runs on a laptop. */
 export const configSchema = z
   .object({
@@ -17,14 +26,33 @@ export const configSchema = z
       .prefault({}),
     /** Folder for everything the embedded backends keep. */
     data: z.string().min(1).default('./data'),
-    storage: z
-      .object({ driver: z.literal('filesystem').default('filesystem'), path: z.string().min(1).optional() })
-      .strict()
-      .prefault({}),
-    metadata: z
-      .object({ driver: z.literal('sqlite').default('sqlite'), path: z.string().min(1).optional() })
-      .strict()
-      .prefault({}),
+    storage: withDefaultDriver(
+      'filesystem',
+      z.discriminatedUnion('driver', [
+        z.object({ driver: z.literal('filesystem'), path: z.string().min(1).optional() }).strict(),
+        z
+          .object({
+            driver: z.literal('s3'),
+            bucket: z.string().min(1),
+            endpoint: z.url().optional(),
+            region: z.string().min(1).default('us-east-1'),
+            accessKeyId: z.string().min(1).optional(),
+            secretAccessKey: z.string().min(1).optional(),
+            forcePathStyle: z.boolean().default(false),
+            prefix: z.string().default(''),
+            /** Answer blob GETs with 307 to a presigned URL, so pulls do not pass through Berth. */
+            redirect: z.boolean().default(false),
+          })
+          .strict(),
+      ]),
+    ),
+    metadata: withDefaultDriver(
+      'sqlite',
+      z.discriminatedUnion('driver', [
+        z.object({ driver: z.literal('sqlite'), path: z.string().min(1).optional() }).strict(),
+        z.object({ driver: z.literal('postgres'), url: z.string().min(1) }).strict(),
+      ]),
+    ),
     registry: z
       .object({
         maxManifestBytes: z.coerce
@@ -128,11 +156,13 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   node[path[path.length - 1]!] = value;
 }
 
-/** Where the embedded backends keep their files. */
+/** Where the embedded backends keep their files (when they are the ones configured). */
 export function resolvePaths(config: BerthConfig): { blobs: string; database: string } {
   const data = resolve(config.data);
+  const storagePath = config.storage.driver === 'filesystem' ? config.storage.path : undefined;
+  const databasePath = config.metadata.driver === 'sqlite' ? config.metadata.path : undefined;
   return {
-    blobs: resolve(config.storage.path ?? `${data}/storage`),
-    database: resolve(config.metadata.path ?? `${data}/metadata/berth.db`),
+    blobs: resolve(storagePath ?? `${data}/storage`),
+    database: resolve(databasePath ?? `${data}/metadata/berth.db`),
   };
 }

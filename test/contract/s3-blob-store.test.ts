@@ -1,12 +1,7 @@
 import {
-  AbortMultipartUploadCommand,
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -17,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { digestHex } from '../../src/core/oci/digest.js';
 import { createS3Client, type S3BlobStoreOptions } from '../../src/storage/s3/options.js';
 import { S3BlobStore } from '../../src/storage/s3/s3-blob-store.js';
+import { freshBucket, keys } from '../support/s3.js';
 import { blobStoreContract, sha256 } from './blob-store.contract.js';
 
 /*
@@ -44,29 +40,6 @@ function baseOptions(bucket: string): S3BlobStoreOptions {
   };
 }
 
-/** A fresh bucket, and a function that empties and removes it. */
-async function freshBucket(admin: S3Client, bucket: string): Promise<() => Promise<void>> {
-  await admin.send(new CreateBucketCommand({ Bucket: bucket }));
-  return async () => {
-    for (const upload of (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ??
-      []) {
-      await admin.send(
-        new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
-      );
-    }
-    let remaining: string[];
-    while ((remaining = await keys(admin, bucket, '')).length > 0) {
-      for (const key of remaining) await admin.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-    }
-    await admin.send(new DeleteBucketCommand({ Bucket: bucket }));
-  };
-}
-
-/** Keys under a prefix (first page: tests look at few). */
-async function keys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-  return (page.Contents ?? []).map((object) => object.Key ?? '');
-}
 
 async function multipartUploads(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));

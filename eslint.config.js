@@ -20,7 +20,7 @@ const forbiddenInCore = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**', '.s3data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -31,7 +31,10 @@ function ensureS3() {
   if (process.env.S3_ENDPOINT || !existsSync(s3Script)) return; // absent: the S3 tests say so and fail
   const port = process.env.BERTH_TEST_S3_PORT ?? '8380';
   console.log(`starting the S3 test server on 127.0.0.1:${port} (data in ${s3Data})`);
-  const output = execFileSync('bash', [s3Script, 'start', s3Data, port], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const output = execFileSync('bash', [s3Script, 'start', s3Data, port], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   for (const line of output.split('\n')) {
     const match = /^(S3_[A-Z_]+)=(.*)$/.exec(line.trim());
     if (match) process.env[match[1]] = match[2].replace(/^'(.*)'$/, '$1');
@@ -51,11 +54,8 @@ const needs = (words) => files.some((file) => words.some((word) => file.includes
 if (needs(['postgres', 'cluster'])) ensurePostgres();
 if (needs(['s3', 'cluster'])) ensureS3();
 
-let status = 1;
-try {
-  const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-  status = result.status ?? 1;
-} finally {
-  if (startedS3) spawnSync('bash', [s3Script, 'stop', s3Data], { stdio: 'inherit' });
-}
-process.exit(status);
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
+if (startedS3) spawnSync('bash', [s3Script, 'stop', s3Data], { stdio: 'inherit' });
+process.exit(result.status ?? 1);

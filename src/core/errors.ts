@@ -24,6 +24,11 @@ export const registryErrorCodes = [
   'UNKNOWN',
   // Berth's own: a manifest larger than the configured cap (413 at the edge).
   'MANIFEST_TOO_LARGE',
+  // Berth's own, for the management API (Harbor's error codes at the edge).
+  'BAD_REQUEST',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PRECONDITION_FAILED',
 ] as const;
 
 export type RegistryErrorCode = (typeof registryErrorCodes)[number];

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Member, Project, ProjectMetadata, Robot, RobotPermission, RoleId, User } from './iam/model.js';
 import type { Digest } from './oci/digest.js';
 
 /**
@@ -82,7 +83,10 @@ export interface ManifestRecord {
   artifactType?: string;
   subject?: Digest;
   annotations?: Record<string, string>;
+  /** Push time. */
   createdAt: Date;
+  /** Last pull, when pulls were recorded (see `recordPulls`). */
+  pulledAt?: Date;
 }
 
 export interface ManifestWrite extends ManifestRecord {
@@ -98,9 +102,34 @@ export interface UploadSession {
   startedAt: Date;
 }
 
+/** Offset paging for the management API (Harbor's `page`/`page_size`), with the total for `X-Total-Count`. */
+export interface OffsetQuery {
+  offset: number;
+  limit: number;
+}
+
+export interface Counted<T> {
+  items: T[];
+  total: number;
+}
+
+export interface RepositorySummary {
+  name: string;
+  artifactCount: number;
+  pullCount: number;
+  createdAt: Date;
+  /** Latest push of a manifest, else creation. */
+  updatedAt: Date;
+}
+
 export interface RepositoryStore {
   exists(name: string): Promise<boolean>;
   list(page: Page): Promise<string[]>;
+  /** Repositories of a project (names starting `<project>/`), by name; `q` filters by substring. */
+  listInProject(project: string, query: OffsetQuery & { q?: string }): Promise<Counted<RepositorySummary>>;
+  get(name: string): Promise<RepositorySummary | undefined>;
+  /** Removes the repository with its manifests, tags and blob links (bytes go by garbage collection). */
+  delete(name: string): Promise<boolean>;
 }
 
 export interface BlobLinkStore {
@@ -123,6 +152,14 @@ export interface ManifestStore {
   /** Digests among `digests` that are not manifests of the repository. */
   missing(repository: string, digests: Digest[]): Promise<Digest[]>;
   referrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]>;
+  /** Manifests of a repository, newest push first. */
+  list(repository: string, query: OffsetQuery): Promise<Counted<ManifestRecord>>;
+  /** Manifests an index references (its `manifests` entries). */
+  children(repository: string, digest: Digest): Promise<Digest[]>;
+  /** Indexes of the repository that reference the manifest. */
+  parents(repository: string, digest: Digest): Promise<Digest[]>;
+  /** Records pulls in one batch (pull time and count); called off the request path. */
+  recordPulls(pulls: { repository: string; digest: Digest; at: Date }[]): Promise<void>;
 }
 
 export interface TagStore {
@@ -143,12 +180,130 @@ export interface UploadSessionStore {
   listStartedBefore(time: Date, limit: number): Promise<UploadSession[]>;
 }
 
+// ---------------------------------------------------------------- identity and projects
+
+/** Unique-name conflicts are expected outcomes of create calls, not exceptions. */
+export type Created<T> = { ok: true; value: T } | { ok: false; reason: 'conflict' };
+
+export interface NewUser {
+  username: string;
+  email: string;
+  realname: string;
+  comment: string;
+  sysadmin: boolean;
+  passwordHash: string;
+}
+
+export interface UserStore {
+  create(user: NewUser, at: Date): Promise<Created<User>>;
+  get(id: number): Promise<User | undefined>;
+  getByName(username: string): Promise<User | undefined>;
+  passwordHash(id: number): Promise<string | undefined>;
+  /** By username; `q` filters by username substring. */
+  list(query: OffsetQuery & { q?: string }): Promise<Counted<User>>;
+  update(
+    id: number,
+    patch: Partial<Pick<NewUser, 'email' | 'realname' | 'comment' | 'sysadmin' | 'passwordHash'>>,
+    at: Date,
+  ): Promise<User | undefined>;
+  /** Also removes the user's memberships. */
+  delete(id: number): Promise<boolean>;
+}
+
+export interface NewProject {
+  name: string;
+  ownerId: number;
+  public: boolean;
+  metadata: ProjectMetadata;
+  storageLimit: number;
+}
+
+export interface ProjectQuery extends OffsetQuery {
+  /** Exact name. */
+  name?: string;
+  /** Name substring. */
+  q?: string;
+  public?: boolean;
+  /** Only projects that are public or have this user as a member. */
+  visibleTo?: number;
+}
+
+export interface ProjectStore {
+  create(project: NewProject, at: Date): Promise<Created<Project>>;
+  get(id: number): Promise<Project | undefined>;
+  getByName(name: string): Promise<Project | undefined>;
+  /** By name. */
+  list(query: ProjectQuery): Promise<Counted<Project>>;
+  /** `metadata` keys are merged into the existing ones. */
+  update(
+    id: number,
+    patch: { public?: boolean; metadata?: ProjectMetadata; storageLimit?: number },
+    at: Date,
+  ): Promise<Project | undefined>;
+  /** Also removes the project's members and robots. */
+  delete(id: number): Promise<boolean>;
+}
+
+export interface MemberStore {
+  /** By username; `entityName` filters by username substring. */
+  list(projectId: number, query?: { entityName?: string }): Promise<Member[]>;
+  get(projectId: number, memberId: number): Promise<Member | undefined>;
+  roleOf(projectId: number, userId: number): Promise<RoleId | undefined>;
+  add(projectId: number, userId: number, roleId: RoleId): Promise<Created<Member>>;
+  update(projectId: number, memberId: number, roleId: RoleId): Promise<boolean>;
+  remove(projectId: number, memberId: number): Promise<boolean>;
+}
+
+export interface NewRobot {
+  /** Full name (`robot$...`). */
+  name: string;
+  description: string;
+  level: 'system' | 'project';
+  projectId?: number;
+  disabled: boolean;
+  duration: number;
+  expiresAt?: Date;
+  permissions: RobotPermission[];
+  secretHash: string;
+}
+
+export interface RobotStore {
+  create(robot: NewRobot, at: Date): Promise<Created<Robot>>;
+  get(id: number): Promise<Robot | undefined>;
+  getByName(name: string): Promise<Robot | undefined>;
+  secretHash(id: number): Promise<string | undefined>;
+  /** By name; `q` filters by name substring. */
+  list(query: OffsetQuery & { projectId?: number; level?: 'system' | 'project'; q?: string }): Promise<Counted<Robot>>;
+  /** `expiresAt: null` clears the expiry. */
+  update(
+    id: number,
+    patch: Partial<Pick<NewRobot, 'description' | 'disabled' | 'duration' | 'permissions' | 'secretHash'>> & {
+      expiresAt?: Date | null;
+    },
+    at: Date,
+  ): Promise<Robot | undefined>;
+  delete(id: number): Promise<boolean>;
+}
+
+/** Small named values shared by every node (signing keys, bootstrap markers). */
+export interface SettingStore {
+  get(key: string): Promise<string | undefined>;
+  /** Stores `value` unless the key exists, and returns what is stored: the first writer wins, on every node. */
+  putIfAbsent(key: string, value: string): Promise<string>;
+  put(key: string, value: string): Promise<void>;
+}
+
 export interface MetadataScope {
   repositories: RepositoryStore;
   blobLinks: BlobLinkStore;
   manifests: ManifestStore;
   tags: TagStore;
   uploads: UploadSessionStore;
+  users: UserStore;
+  projects: ProjectStore;
+  members: MemberStore;
+  robots: RobotStore;
+  settings: SettingStore;
 }
 
 /**
@@ -165,3 +320,9 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** One-way hashing of passwords and robot secrets with a memory-hard KDF (argon2id in src/auth). */
+export interface PasswordHasher {
+  hash(secret: string): Promise<string>;
+  verify(hash: string, secret: string): Promise<boolean>;
+}

@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { Pool } from 'undici';
+import type { BlobContent } from './blob-data.js';
+import { manifestAccept, ociManifestType } from './manifest-data.js';
+
+type Body = Buffer | Readable | undefined;
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
+
+/** A full listing (tags or catalog) walked through its `Link` headers. */
+export interface Listing {
+  items: number;
+  pages: number;
+}
+
+/** The OCI distribution calls the scenarios need, over one keep-alive undici Pool. */
+export class RegistryClient {
+  private readonly pool: Pool;
+  /**
+   * HEAD goes through node:http: undici closes the connection after every HEAD (undici issue #258), which
+   * would measure TCP setup instead of the registry. Real clients (Go's net/http) keep it alive.
+   */
+  private readonly headAgent: Agent;
+
+  constructor(
+    readonly origin: string,
+    connections: number,
+  ) {
+    this.pool = new Pool(origin, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      headersTimeout: 120_000,
+      bodyTimeout: 120_000,
+    });
+    this.headAgent = new Agent({ keepAlive: true, maxSockets: connections });
+  }
+
+  async close(): Promise<void> {
+    this.headAgent.destroy();
+    await this.pool.close();
+  }
+
+  /** HEAD over a keep-alive node:http agent. */
+  head(path: string, expect: number[], headers: Record<string, string> = {}): Promise<Reply> {
+    return new Promise((resolveHead, rejectHead) => {
+      const req = httpRequest(
+        `${this.origin}${path}`,
+        { method: 'HEAD', headers, agent: this.headAgent },
+        (res) => {
+          res.resume();
+          res.once('end', () => {
+            const status = res.statusCode ?? 0;
+            if (expect.includes(status)) resolveHead({ status, headers: res.headers });
+            else rejectHead(new Error(`HEAD ${path.slice(0, 120)}: HTTP ${status}`));
+          });
+        },
+      );
+      req.once('error', rejectHead);
+      req.end();
+    });
+  }
+
+  /** Sends a request, discards the body and checks the status. */
+  async send(
+    method: string,
+    path: string,
+    expect: number[],
+    headers: Record<string, string> = {},
+    body?: Body,
+  ): Promise<Reply> {
+    const response = await this.pool.request({ method, path, headers, body: body ?? null });
+    if (!expect.includes(response.statusCode)) {
+      const text = await response.body.text().catch(() => '');
+      throw new Error(`${method} ${path.slice(0, 120)}: HTTP ${response.statusCode} ${text.slice(0, 300)}`);
+    }
+    await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+    return { status: response.statusCode, headers: response.headers };
+  }
+
+  /** Monolithic push: POST opens the session, one PUT carries the whole body and the digest. */
+  async pushMonolithic(repository: string, blob: BlobContent): Promise<number> {
+    const location = await this.startUpload(repository);
+    await this.send(
+      'PUT',
+      withDigest(location, blob.digest),
+      [201],
+      octets(blob.size),
+      bodyOf(blob, 0, blob.size),
+    );
+    return 2;
+  }
+
+  /** Chunked push: POST, one PATCH with Content-Range per chunk, then PUT with the digest and no body. */
+  async pushChunked(repository: string, blob: BlobContent, chunkBytes: number): Promise<number> {
+    let location = await this.startUpload(repository);
+    let requests = 1;
+    for (let start = 0; start < blob.size; start += chunkBytes) {
+      const end = Math.min(blob.size, start + chunkBytes);
+      const headers = { ...octets(end - start), 'content-range': `${start}-${end - 1}` };
+      const reply = await this.send('PATCH', location, [202], headers, bodyOf(blob, start, end));
+      location = this.location(reply);
+      requests++;
+    }
+    await this.send('PUT', withDigest(location, blob.digest), [201], { 'content-length': '0' });
+    return requests + 1;
+  }
+
+  /** The way containers/image (skopeo, podman) uploads: POST, one streamed PATCH without Content-Range, PUT. */
+  async pushStreamed(repository: string, blob: BlobContent): Promise<number> {
+    const location = await this.startUpload(repository);
+    const reply = await this.send('PATCH', location, [202], octets(blob.size), bodyOf(blob, 0, blob.size));
+    await this.send('PUT', withDigest(this.location(reply), blob.digest), [201], { 'content-length': '0' });
+    return 3;
+  }
+
+  /** Cross-repository mount; true when the registry linked the blob (201). */
+  async mount(repository: string, digest: string, from: string): Promise<boolean> {
+    const path = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const reply = await this.send('POST', path, [201, 202], { 'content-length': '0' });
+    return reply.status === 201;
+  }
+
+  async blobExists(repository: string, digest: string): Promise<boolean> {
+    return (await this.head(`/v2/${repository}/blobs/${digest}`, [200, 404])).status === 200;
+  }
+
+  /** GETs a blob and checks its size and SHA-256 as it streams in; returns the bytes received. */
+  pullBlob(repository: string, digest: string, size: number): Promise<number> {
+    return this.pullVerified(`/v2/${repository}/blobs/${digest}`, digest, size);
+  }
+
+  async pullVerified(path: string, digest: string, size: number): Promise<number> {
+    const response = await this.pool.request({ method: 'GET', path });
+    if (response.statusCode !== 200) {
+      const text = await response.body.text().catch(() => '');
+      throw new Error(`GET ${path}: HTTP ${response.statusCode} ${text.slice(0, 300)}`);
+    }
+    const hash = createHash('sha256');
+    let received = 0;
+    for await (const chunk of response.body) {
+      hash.update(chunk as Buffer);
+      received += (chunk as Buffer).length;
+    }
+    const actual = `sha256:${hash.digest('hex')}`;
+    if (received !== size || actual !== digest)
+      throw new Error(`GET ${path}: got ${received} bytes ${actual}, expected ${size} bytes ${digest}`);
+    return received;
+  }
+
+  async putManifest(
+    repository: string,
+    reference: string,
+    manifest: Buffer,
+    extraTags: string[] = [],
+  ): Promise<Reply> {
+    const query =
+      extraTags.length === 0 ? '' : `?${extraTags.map((tag) => `tag=${encodeURIComponent(tag)}`).join('&')}`;
+    const headers = { 'content-type': ociManifestType, 'content-length': String(manifest.length) };
+    return this.send('PUT', `/v2/${repository}/manifests/${reference}${query}`, [201], headers, manifest);
+  }
+
+  /** GET by tag or digest; checks the body against `expectedDigest`. Returns the bytes received. */
+  async getManifest(repository: string, reference: string, expectedDigest: string): Promise<number> {
+    const path = `/v2/${repository}/manifests/${reference}`;
+    const response = await this.pool.request({ method: 'GET', path, headers: { accept: manifestAccept } });
+    const body = Buffer.from(await response.body.arrayBuffer());
+    if (response.statusCode !== 200)
+      throw new Error(`GET ${path}: HTTP ${response.statusCode} ${body.toString('utf8', 0, 300)}`);
+    const actual = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    if (actual !== expectedDigest)
+      throw new Error(`GET ${path}: digest ${actual}, expected ${expectedDigest}`);
+    return body.length;
+  }
+
+  /** HEAD by tag or digest; checks Docker-Content-Digest. */
+  async headManifest(repository: string, reference: string, expectedDigest: string): Promise<void> {
+    const reply = await this.head(`/v2/${repository}/manifests/${reference}`, [200], {
+      accept: manifestAccept,
+    });
+    if (reply.headers['docker-content-digest'] !== expectedDigest) {
+      throw new Error(`HEAD manifest ${reference}: digest ${String(reply.headers['docker-content-digest'])}`);
+    }
+  }
+
+  /** Walks a listing from `path` through every `Link: <...>; rel="next"`, counting the entries of `key`. */
+  async listAll(path: string, key: 'tags' | 'repositories'): Promise<Listing> {
+    let next: string | undefined = path;
+    let items = 0;
+    let pages = 0;
+    while (next !== undefined) {
+      const response = await this.pool.request({ method: 'GET', path: next });
+      const text = await response.body.text();
+      if (response.statusCode !== 200)
+        throw new Error(`GET ${next}: HTTP ${response.statusCode} ${text.slice(0, 300)}`);
+      const page = JSON.parse(text) as Record<string, unknown>;
+      const entries = page[key];
+      items += Array.isArray(entries) ? entries.length : 0;
+      pages++;
+      next = nextLink(response.headers.link, this.origin);
+    }
+    return { items, pages };
+  }
+
+  private async startUpload(repository: string): Promise<string> {
+    return this.location(
+      await this.send('POST', `/v2/${repository}/blobs/uploads/`, [202], { 'content-length': '0' }),
+    );
+  }
+
+  /** The upload URL to use next: Berth answers a path, Distribution an absolute URL with `_state`. */
+  private location(reply: Reply): string {
+    const location = reply.headers.location;
+    if (typeof location !== 'string') throw new Error(`HTTP ${reply.status} without a Location header`);
+    const url = new URL(location, this.origin);
+    return url.pathname + url.search;
+  }
+}
+
+function octets(length: number): Record<string, string> {
+  return { 'content-type': 'application/octet-stream', 'content-length': String(length) };
+}
+
+function bodyOf(blob: BlobContent, start: number, end: number): Buffer | Readable {
+  const pieces = blob.slice(start, end);
+  return pieces.length === 1 ? pieces[0]! : Readable.from(pieces, { objectMode: false });
+}
+
+function withDigest(location: string, digest: string): string {
+  return `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
+}
+
+/** The path of a `rel="next"` link, resolved against the origin; undefined when there is none. */
+export function nextLink(header: string | string[] | undefined, origin: string): string | undefined {
+  const value = Array.isArray(header) ? header.join(', ') : header;
+  const match = value === undefined ? null : /<([^>]+)>\s*;\s*rel="?next"?/.exec(value);
+  if (!match) return undefined;
+  const url = new URL(match[1]!, origin);
+  return url.pathname + url.search;
+}

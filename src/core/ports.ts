@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Member, Project, ProjectMetadata, Robot, RobotPermission, RoleId, User } from './iam/model.js';
 import type { Digest } from './oci/digest.js';
 
@@ -24,7 +24,13 @@ export interface ByteRange {
 export interface BlobReader {
   /** Total size of the blob (not of the range). */
   size: number;
+  /** The bytes as a stream. Reading it (or calling `writeTo`) releases the underlying handle at the end. */
   stream: Readable;
+  /**
+   * Optional fast path: writes the bytes to `sink`, reusing its read buffers once the sink has flushed
+   * them, so a download allocates no memory per chunk. Use either this or `stream`, not both.
+   */
+  writeTo?(sink: Writable): Promise<void>;
 }
 
 export type AppendResult =

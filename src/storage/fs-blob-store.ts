@@ -1,8 +1,8 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   digestAlgorithm,
@@ -19,6 +19,7 @@ import type {
   ByteRange,
   CommitResult,
 } from '../core/ports.js';
+import { pumpFile } from './buffer-pump.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 /** Large reads and writes: fewer syscalls and callbacks per gigabyte. */
@@ -66,17 +67,28 @@ export class FsBlobStore implements BlobStore {
   async open(digest: Digest, range?: ByteRange): Promise<BlobReader | undefined> {
     const handle = await open(this.blobPath(digest), 'r').catch(ignoreMissing);
     if (handle === undefined) return undefined;
+    let size: number;
     try {
-      const { size } = await handle.stat();
-      const stream = handle.createReadStream({
-        highWaterMark: streamChunkBytes,
-        ...(range && { start: range.start, end: range.end }),
-      });
-      return { size, stream };
+      size = (await handle.stat()).size;
     } catch (error) {
       await handle.close();
       throw error;
     }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? size - 1;
+    let stream: Readable | undefined;
+    return {
+      size,
+      // Created on first use, so that a caller taking the `writeTo` path never opens a second reader.
+      get stream() {
+        stream ??=
+          end < start
+            ? emptyStream(handle)
+            : handle.createReadStream({ highWaterMark: streamChunkBytes, start, end });
+        return stream;
+      },
+      writeTo: (sink) => pumpFile(handle, start, end, sink),
+    };
   }
 
   async putVerified(digest: Digest, bytes: Buffer): Promise<void> {
@@ -220,6 +232,11 @@ export class FsBlobStore implements BlobStore {
     await fsyncDirectory(folder);
     if (created !== undefined) await fsyncDirectory(dirname(folder));
   }
+}
+
+/** An empty blob: nothing to read, but the handle must still be closed. */
+function emptyStream(handle: FileHandle): Readable {
+  return Readable.from([]).once('close', () => void handle.close());
 }
 
 async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<Digest> {

@@ -63,7 +63,8 @@ export async function getBlob(
     });
   }
   ctx.logFields.bytesOut = range.kind === 'partial' ? range.range.end - range.range.start + 1 : blob.size;
-  await pipeline(reader.stream, ctx.res);
+  if (reader.writeTo !== undefined) await reader.writeTo(ctx.res);
+  else await pipeline(reader.stream, ctx.res);
 }
 
 /** DELETE `/v2/<name>/blobs/<digest>`: unlinks the blob from the repository. */

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import type { Digest } from '../../src/core/oci/digest.js';
+import { migrations } from '../../src/metadata/postgres/migrations.js';
 import { PostgresMetadataStore } from '../../src/metadata/postgres/store.js';
 import { createDatabase, type TestDatabase } from '../support/postgres.js';
-import { metadataStoreContract } from './metadata-store.contract.js';
+import { identityStoreContract } from './identity-store.contract.js';
+import { metadataStoreContract, type MetadataHarness } from './metadata-store.contract.js';
 
 const digestOf = (n: number): Digest => `sha256:${n.toString(16).padStart(64, '0')}` as Digest;
 
-metadataStoreContract('postgres', async () => {
+async function harness(): Promise<MetadataHarness> {
   const database = await createDatabase();
   try {
     const store = await PostgresMetadataStore.connect(database.url);
@@ -23,7 +25,10 @@ metadataStoreContract('postgres', async () => {
     await database.drop();
     throw error;
   }
-});
+}
+
+metadataStoreContract('postgres', harness);
+identityStoreContract('postgres', harness);
 
 describe('PostgresMetadataStore migrations', () => {
   let database: TestDatabase;
@@ -49,9 +54,148 @@ describe('PostgresMetadataStore migrations', () => {
     const client = new Client({ connectionString: database.url });
     await client.connect();
     const versions = await client
-      .query<{ version: number }>('SELECT version FROM schema_migrations')
+      .query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
       .finally(() => client.end());
-    assert.deepEqual(versions.rows, [{ version: 1 }]);
+    assert.deepEqual(versions.rows, [{ version: 1 }, { version: 2 }]);
+  });
+});
+
+describe('PostgresMetadataStore upgrade', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await createDatabase();
+  });
+  after(async () => database.drop());
+
+  it('upgrades a version 1 database in place, keeping its manifests', async () => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query(
+        'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)',
+      );
+      await client.query(migrations.find((m) => m.version === 1)!.sql);
+      await client.query('INSERT INTO schema_migrations VALUES (1, now())');
+      const repo = await client.query<{ id: string }>(
+        "INSERT INTO repositories (name, created_at) VALUES ('old/app', $1) RETURNING id",
+        [new Date(1_600_000_000_000)],
+      );
+      await client.query(
+        "INSERT INTO manifests (repository_id, digest, media_type, size, created_at) VALUES ($1, $2, 'm', 1, $3)",
+        [repo.rows[0]!.id, digestOf(1), new Date(1_700_000_000_000)],
+      );
+    } finally {
+      await client.end();
+    }
+    const store = await PostgresMetadataStore.connect(database.url);
+    try {
+      assert.deepEqual(await store.repositories.get('old/app'), {
+        name: 'old/app',
+        artifactCount: 1,
+        pullCount: 0,
+        createdAt: new Date(1_600_000_000_000),
+        updatedAt: new Date(1_700_000_000_000),
+      });
+      await store.manifests.recordPulls([
+        { repository: 'old/app', digest: digestOf(1), at: new Date(1_800_000_000_000) },
+      ]);
+      assert.deepEqual(
+        (await store.manifests.get('old/app', digestOf(1)))?.pulledAt,
+        new Date(1_800_000_000_000),
+      );
+      const user = {
+        username: 'u',
+        email: '',
+        realname: '',
+        comment: '',
+        sysadmin: false,
+        passwordHash: 'h',
+      };
+      assert.equal((await store.users.create(user, new Date())).ok, true);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('PostgresMetadataStore across nodes', () => {
+  let database: TestDatabase;
+  let stores: PostgresMetadataStore[] = [];
+  before(async () => {
+    database = await createDatabase();
+    stores = await Promise.all([1, 2, 3].map(() => PostgresMetadataStore.connect(database.url)));
+  });
+  after(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await database?.drop();
+  });
+
+  it('lets one putIfAbsent win when nodes race, and tells every node its value', async () => {
+    for (let round = 0; round < 5; round++) {
+      const key = `race-${round}`;
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          stores[i % stores.length]!.settings.putIfAbsent(key, `node-${i}`),
+        ),
+      );
+      const stored = await stores[0]!.settings.get(key);
+      assert.ok(stored !== undefined);
+      assert.deepEqual(
+        results,
+        results.map(() => stored),
+      );
+    }
+  });
+
+  it('gives one of two nodes creating the same user a conflict, never an error', async () => {
+    const user = {
+      username: 'twice',
+      email: 'twice@example.com',
+      realname: '',
+      comment: '',
+      sysadmin: false,
+      passwordHash: 'h',
+    };
+    const results = await Promise.all(
+      stores.map((store) => store.users.create(user, new Date(1_700_000_000_000))),
+    );
+    assert.equal(results.filter((result) => result.ok).length, 1);
+    assert.equal(results.filter((result) => !result.ok).length, stores.length - 1);
+  });
+
+  it('counts every pull recorded by racing nodes', async () => {
+    const repo = 'nodes/app';
+    await stores[0]!.manifests.put({
+      repository: repo,
+      digest: digestOf(1),
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      size: 1,
+      createdAt: new Date(1_700_000_000_000),
+      blobs: [],
+      children: [],
+    });
+    await stores[0]!.manifests.put({
+      repository: repo,
+      digest: digestOf(2),
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      size: 1,
+      createdAt: new Date(1_700_000_000_000),
+      blobs: [],
+      children: [],
+    });
+    // Batches naming the manifests in opposite orders must not deadlock.
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        stores[i % stores.length]!.manifests.recordPulls(
+          (i % 2 === 0 ? [1, 2] : [2, 1]).map((n) => ({
+            repository: repo,
+            digest: digestOf(n),
+            at: new Date(i),
+          })),
+        ),
+      ),
+    );
+    assert.equal((await stores[1]!.repositories.get(repo))?.pullCount, 60);
   });
 });
 

@@ -64,6 +64,67 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX upload_sessions_by_start ON upload_sessions (started_at);
     `,
   },
+  {
+    // Identity and projects, and pull statistics of manifests. Identity columns never reuse an id, so a
+    // deleted user's or robot's id cannot come back as somebody else's.
+    version: 2,
+    sql: `
+      ALTER TABLE manifests ADD COLUMN pulled_at timestamptz;
+      ALTER TABLE manifests ADD COLUMN pull_count bigint NOT NULL DEFAULT 0;
+      CREATE INDEX manifests_by_push ON manifests (repository_id, created_at DESC, digest);
+      CREATE INDEX manifest_references_by_repository_child ON manifest_references (repository_id, child_digest);
+      CREATE TABLE users (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        username text COLLATE "C" NOT NULL UNIQUE,
+        email text NOT NULL,
+        realname text NOT NULL,
+        comment text NOT NULL,
+        sysadmin boolean NOT NULL,
+        password_hash text NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE TABLE projects (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name text COLLATE "C" NOT NULL UNIQUE,
+        owner_id bigint NOT NULL,
+        public boolean NOT NULL,
+        -- jsonb: string values under string keys, merged by update with ||.
+        metadata jsonb NOT NULL DEFAULT '{}',
+        storage_limit bigint NOT NULL DEFAULT -1,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE TABLE project_members (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        project_id bigint NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        role_id integer NOT NULL,
+        UNIQUE (project_id, user_id)
+      );
+      CREATE INDEX project_members_by_user ON project_members (user_id);
+      CREATE TABLE robots (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name text COLLATE "C" NOT NULL UNIQUE,
+        description text NOT NULL,
+        level text NOT NULL CHECK (level IN ('system', 'project')),
+        project_id bigint REFERENCES projects (id) ON DELETE CASCADE,
+        disabled boolean NOT NULL,
+        duration integer NOT NULL,
+        expires_at timestamptz,
+        -- json, not jsonb: kept exactly as written.
+        permissions json NOT NULL,
+        secret_hash text NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE INDEX robots_by_project ON robots (project_id);
+      CREATE TABLE settings (
+        key text COLLATE "C" PRIMARY KEY,
+        value text NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -1,6 +1,16 @@
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { Digest } from '../../core/oci/digest.js';
-import type { ManifestRecord, ManifestWrite, MetadataScope, Page, UploadSession } from '../../core/ports.js';
+import type {
+  Counted,
+  ManifestRecord,
+  ManifestWrite,
+  MetadataScope,
+  OffsetQuery,
+  Page,
+  RepositorySummary,
+  UploadSession,
+} from '../../core/ports.js';
+import type { PostgresIdentityQueries } from './identity-queries.js';
 
 /** What both a pg.Pool and a checked-out client offer: one parameterised statement at a time. */
 export interface Queryable {
@@ -22,6 +32,15 @@ interface ManifestRow {
   subject: string | null;
   annotations: Record<string, string> | null; // json: pg parses it
   created_at: Date;
+  pulled_at: Date | null;
+}
+
+interface SummaryRow {
+  name: string;
+  created_at: Date;
+  artifact_count: string; // count(): bigint
+  pull_count: string; // sum(bigint): numeric
+  last_push: Date | null;
 }
 
 interface UploadRow {
@@ -31,7 +50,18 @@ interface UploadRow {
 }
 
 const manifestColumns = `r.name, m.digest, m.media_type, m.size, m.artifact_type, m.subject, m.annotations,
-  m.created_at`;
+  m.created_at, m.pulled_at`;
+
+/** Per-repository figures: manifests, pulls, latest push. Filtered by the WHERE clause appended to it. */
+const summarySelect = `SELECT r.name, r.created_at, count(m.digest) AS artifact_count,
+  coalesce(sum(m.pull_count), 0) AS pull_count, max(m.created_at) AS last_push
+  FROM repositories r LEFT JOIN manifests m ON m.repository_id = r.id`;
+
+/**
+ * Names starting with `<project>/`, as a range in byte order (the column is COLLATE "C", so the index
+ * serves it, and no LIKE wildcard in a name needs escaping); `$3` filters by substring.
+ */
+const inProject = 'r.name >= $1 AND r.name < $2 AND ($3::text IS NULL OR strpos(r.name, $3) > 0)';
 
 /**
  * Every SQL statement of the PostgreSQL store, run on one Queryable: the pool (each call its own
@@ -42,7 +72,7 @@ const manifestColumns = `r.name, m.digest, m.media_type, m.size, m.artifact_type
  * write (two "next" tags, a manifest checked against a blob link another request is deleting); the lock
  * orders every transaction on one repository, across all nodes, the way SQLite's single writer orders
  * them all, while transactions on different repositories still run in parallel. Statements that span
- * repositories (`repositories.list`, `repositoriesHolding`) take no lock.
+ * repositories (`repositories.list`, `listInProject`, `repositoriesHolding`, `recordPulls`) take no lock.
  */
 export class PostgresQueries {
   private readonly locked = new Set<string>();
@@ -91,6 +121,38 @@ export class PostgresQueries {
       [page.last ?? '', page.limit],
     );
     return result.rows.map((row) => row.name);
+  }
+
+  async repositoryListInProject(
+    project: string,
+    query: OffsetQuery & { q?: string },
+  ): Promise<Counted<RepositorySummary>> {
+    const filter = [`${project}/`, `${project}0`, query.q ?? null];
+    const rows = await this.db.query<SummaryRow>(
+      `${summarySelect} WHERE ${inProject} GROUP BY r.id ORDER BY r.name LIMIT $4 OFFSET $5`,
+      [...filter, query.limit, query.offset],
+    );
+    const total = await this.db.query<{ total: string }>(
+      `SELECT count(*) AS total FROM repositories r WHERE ${inProject}`,
+      filter,
+    );
+    return { items: rows.rows.map(toRepositorySummary), total: Number(total.rows[0]?.total ?? 0) };
+  }
+
+  async repositoryGet(name: string): Promise<RepositorySummary | undefined> {
+    await this.enter(name);
+    const result = await this.db.query<SummaryRow>(`${summarySelect} WHERE r.name = $1 GROUP BY r.id`, [
+      name,
+    ]);
+    const row = result.rows[0];
+    return row === undefined ? undefined : toRepositorySummary(row);
+  }
+
+  /** Foreign keys cascade to blob links, manifests, their references and tags. */
+  async repositoryDelete(name: string): Promise<boolean> {
+    await this.enter(name);
+    const result = await this.db.query('DELETE FROM repositories WHERE name = $1', [name]);
+    return (result.rowCount ?? 0) > 0;
   }
 
   async linkGet(repository: string, digest: Digest): Promise<{ size: number } | undefined> {
@@ -203,6 +265,68 @@ export class PostgresQueries {
       [repository, subject, artifactType ?? null],
     );
     return result.rows.map(toManifestRecord);
+  }
+
+  async manifestList(repository: string, query: OffsetQuery): Promise<Counted<ManifestRecord>> {
+    await this.enter(repository);
+    const rows = await this.db.query<ManifestRow>(
+      `SELECT ${manifestColumns} FROM manifests m JOIN repositories r ON r.id = m.repository_id
+       WHERE r.name = $1 ORDER BY m.created_at DESC, m.digest LIMIT $2 OFFSET $3`,
+      [repository, query.limit, query.offset],
+    );
+    const total = await this.db.query<{ total: string }>(
+      `SELECT count(*) AS total FROM manifests m JOIN repositories r ON r.id = m.repository_id
+       WHERE r.name = $1`,
+      [repository],
+    );
+    return { items: rows.rows.map(toManifestRecord), total: Number(total.rows[0]?.total ?? 0) };
+  }
+
+  async manifestChildren(repository: string, digest: Digest): Promise<Digest[]> {
+    await this.enter(repository);
+    const result = await this.db.query<{ digest: string }>(
+      `SELECT x.child_digest AS digest FROM manifest_references x JOIN repositories r ON r.id = x.repository_id
+       WHERE r.name = $1 AND x.manifest_digest = $2 AND x.kind = 'manifest' ORDER BY x.child_digest`,
+      [repository, digest],
+    );
+    return result.rows.map((row) => row.digest as Digest);
+  }
+
+  async manifestParents(repository: string, digest: Digest): Promise<Digest[]> {
+    await this.enter(repository);
+    const result = await this.db.query<{ digest: string }>(
+      `SELECT x.manifest_digest AS digest FROM manifest_references x JOIN repositories r ON r.id = x.repository_id
+       WHERE r.name = $1 AND x.child_digest = $2 AND x.kind = 'manifest' ORDER BY x.manifest_digest`,
+      [repository, digest],
+    );
+    return result.rows.map((row) => row.digest as Digest);
+  }
+
+  /**
+   * One statement for the whole batch, so one transaction: pulls are folded per manifest (latest time,
+   * count), then the manifest rows are locked in key order and updated. It takes no repository lock: a
+   * batch spans repositories, and taking several advisory locks here could deadlock with a transaction
+   * taking them in another order; the row locks alone keep the increments whole, and the fixed order
+   * keeps two batches from deadlocking each other. Pulls of manifests that are gone are dropped.
+   */
+  async recordPulls(pulls: { repository: string; digest: Digest; at: Date }[]): Promise<void> {
+    if (pulls.length === 0) return;
+    await this.db.query(
+      `WITH pulls AS (
+         SELECT x.repository, x.digest, max(x.at) AS at, count(*) AS n
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS x (repository, digest, at)
+         GROUP BY x.repository, x.digest
+       ), targets AS MATERIALIZED (
+         SELECT m.repository_id, m.digest, p.at, p.n
+         FROM pulls p JOIN repositories r ON r.name = p.repository
+           JOIN manifests m ON m.repository_id = r.id AND m.digest = p.digest
+         ORDER BY m.repository_id, m.digest
+         FOR UPDATE OF m
+       )
+       UPDATE manifests m SET pulled_at = GREATEST(m.pulled_at, t.at), pull_count = m.pull_count + t.n
+       FROM targets t WHERE m.repository_id = t.repository_id AND m.digest = t.digest`,
+      [pulls.map((p) => p.repository), pulls.map((p) => p.digest), pulls.map((p) => p.at)],
+    );
   }
 
   async tagResolve(repository: string, tag: string): Promise<Digest | undefined> {
@@ -319,9 +443,15 @@ export class PostgresQueries {
 }
 
 /** The port over one Queryable. */
-export function scopeOver(q: PostgresQueries): MetadataScope {
+export function scopeOver(q: PostgresQueries, i: PostgresIdentityQueries): MetadataScope {
   return {
-    repositories: { exists: q.repositoryExists.bind(q), list: q.repositoryList.bind(q) },
+    repositories: {
+      exists: q.repositoryExists.bind(q),
+      list: q.repositoryList.bind(q),
+      listInProject: q.repositoryListInProject.bind(q),
+      get: q.repositoryGet.bind(q),
+      delete: q.repositoryDelete.bind(q),
+    },
     blobLinks: {
       get: q.linkGet.bind(q),
       link: q.link.bind(q),
@@ -335,6 +465,10 @@ export function scopeOver(q: PostgresQueries): MetadataScope {
       delete: q.manifestDelete.bind(q),
       missing: q.missingManifests.bind(q),
       referrers: q.referrers.bind(q),
+      list: q.manifestList.bind(q),
+      children: q.manifestChildren.bind(q),
+      parents: q.manifestParents.bind(q),
+      recordPulls: q.recordPulls.bind(q),
     },
     tags: {
       resolve: q.tagResolve.bind(q),
@@ -350,6 +484,45 @@ export function scopeOver(q: PostgresQueries): MetadataScope {
       delete: q.uploadDelete.bind(q),
       listStartedBefore: q.uploadsStartedBefore.bind(q),
     },
+    users: {
+      create: i.userCreate.bind(i),
+      get: i.userGet.bind(i),
+      getByName: i.userGetByName.bind(i),
+      passwordHash: i.userPasswordHash.bind(i),
+      list: i.userList.bind(i),
+      update: i.userUpdate.bind(i),
+      delete: i.userDelete.bind(i),
+    },
+    projects: {
+      create: i.projectCreate.bind(i),
+      get: i.projectGet.bind(i),
+      getByName: i.projectGetByName.bind(i),
+      list: i.projectList.bind(i),
+      update: i.projectUpdate.bind(i),
+      delete: i.projectDelete.bind(i),
+    },
+    members: {
+      list: i.memberList.bind(i),
+      get: i.memberGet.bind(i),
+      roleOf: i.memberRoleOf.bind(i),
+      add: i.memberAdd.bind(i),
+      update: i.memberUpdate.bind(i),
+      remove: i.memberRemove.bind(i),
+    },
+    robots: {
+      create: i.robotCreate.bind(i),
+      get: i.robotGet.bind(i),
+      getByName: i.robotGetByName.bind(i),
+      secretHash: i.robotSecretHash.bind(i),
+      list: i.robotList.bind(i),
+      update: i.robotUpdate.bind(i),
+      delete: i.robotDelete.bind(i),
+    },
+    settings: {
+      get: i.settingGet.bind(i),
+      putIfAbsent: i.settingPutIfAbsent.bind(i),
+      put: i.settingPut.bind(i),
+    },
   };
 }
 
@@ -360,9 +533,20 @@ function toManifestRecord(row: ManifestRow): ManifestRecord {
     mediaType: row.media_type,
     size: Number(row.size),
     createdAt: row.created_at,
+    ...(row.pulled_at !== null && { pulledAt: row.pulled_at }),
     ...(row.artifact_type !== null && { artifactType: row.artifact_type }),
     ...(row.subject !== null && { subject: row.subject as Digest }),
     ...(row.annotations !== null && { annotations: row.annotations }),
+  };
+}
+
+function toRepositorySummary(row: SummaryRow): RepositorySummary {
+  return {
+    name: row.name,
+    artifactCount: Number(row.artifact_count),
+    pullCount: Number(row.pull_count),
+    createdAt: row.created_at,
+    updatedAt: row.last_push ?? row.created_at,
   };
 }
 

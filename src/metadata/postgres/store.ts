@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import type { MetadataScope, MetadataStore } from '../../core/ports.js';
+import { PostgresIdentityQueries } from './identity-queries.js';
 import { migrate } from './migrations.js';
 import { PostgresQueries, scopeOver } from './queries.js';
 
@@ -27,6 +28,11 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly manifests: MetadataScope['manifests'];
   readonly tags: MetadataScope['tags'];
   readonly uploads: MetadataScope['uploads'];
+  readonly users: MetadataScope['users'];
+  readonly projects: MetadataScope['projects'];
+  readonly members: MetadataScope['members'];
+  readonly robots: MetadataScope['robots'];
+  readonly settings: MetadataScope['settings'];
 
   /** Construction is async (connect, migrate), hence this factory. */
   static async connect(url: string, options: PostgresMetadataOptions = {}): Promise<PostgresMetadataStore> {
@@ -42,9 +48,12 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   private constructor(private readonly pool: Pool) {
-    const reads = scopeOver(new PostgresQueries(pool, false));
+    const reads = scopeOver(new PostgresQueries(pool, false), new PostgresIdentityQueries(pool));
     const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => this.transaction(fn);
-    this.repositories = reads.repositories;
+    this.repositories = {
+      ...reads.repositories,
+      delete: (name) => inTx((tx) => tx.repositories.delete(name)),
+    };
     this.blobLinks = {
       ...reads.blobLinks,
       link: (r, d, size) => inTx((tx) => tx.blobLinks.link(r, d, size)),
@@ -54,6 +63,7 @@ export class PostgresMetadataStore implements MetadataStore {
       ...reads.manifests,
       put: (m) => inTx((tx) => tx.manifests.put(m)),
       delete: (r, d) => inTx((tx) => tx.manifests.delete(r, d)),
+      // recordPulls stays on the pool: one statement (one transaction), and it takes no repository lock.
     };
     this.tags = {
       ...reads.tags,
@@ -63,6 +73,13 @@ export class PostgresMetadataStore implements MetadataStore {
     };
     // Upload sessions are keyed by id and each write is one statement: atomic on the pool as it is.
     this.uploads = reads.uploads;
+    // Users, projects, members, robots and settings take no repository lock, and each write is one
+    // statement (putIfAbsent is two, correct on the pool: see PostgresIdentityQueries).
+    this.users = reads.users;
+    this.projects = reads.projects;
+    this.members = reads.members;
+    this.robots = reads.robots;
+    this.settings = reads.settings;
   }
 
   /**
@@ -76,7 +93,9 @@ export class PostgresMetadataStore implements MetadataStore {
     try {
       try {
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-        const result = await fn(scopeOver(new PostgresQueries(client, true)));
+        const result = await fn(
+          scopeOver(new PostgresQueries(client, true), new PostgresIdentityQueries(client)),
+        );
         await client.query('COMMIT');
         return result;
       } catch (error) {

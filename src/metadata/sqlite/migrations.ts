@@ -57,4 +57,63 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX upload_sessions_by_start ON upload_sessions (started_at);
     `,
   },
+  {
+    // Identity and projects, and pull statistics of manifests. AUTOINCREMENT keeps ids from ever being
+    // reused: a deleted user's or robot's id must not come back as somebody else's.
+    version: 2,
+    sql: `
+      ALTER TABLE manifests ADD COLUMN pulled_at INTEGER;
+      ALTER TABLE manifests ADD COLUMN pull_count INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX manifests_by_push ON manifests (repository_id, created_at DESC, digest);
+      CREATE INDEX manifest_references_by_repository_child ON manifest_references (repository_id, child_digest);
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        username TEXT NOT NULL UNIQUE,
+        email TEXT NOT NULL,
+        realname TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        sysadmin INTEGER NOT NULL CHECK (sysadmin IN (0, 1)),
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE projects (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        owner_id INTEGER NOT NULL,
+        public INTEGER NOT NULL CHECK (public IN (0, 1)),
+        metadata TEXT NOT NULL DEFAULT '{}',
+        storage_limit INTEGER NOT NULL DEFAULT -1,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE project_members (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        role_id INTEGER NOT NULL,
+        UNIQUE (project_id, user_id)
+      );
+      CREATE INDEX project_members_by_user ON project_members (user_id);
+      CREATE TABLE robots (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('system', 'project')),
+        project_id INTEGER REFERENCES projects (id) ON DELETE CASCADE,
+        disabled INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+        duration INTEGER NOT NULL,
+        expires_at INTEGER,
+        permissions TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX robots_by_project ON robots (project_id);
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

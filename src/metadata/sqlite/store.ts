@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetadataScope, MetadataStore } from '../../core/ports.js';
 import { AsyncMutex } from '../async-mutex.js';
+import { SqliteIdentityQueries } from './identity-queries.js';
 import { migrations } from './migrations.js';
 import { SqliteQueries } from './queries.js';
 
@@ -18,6 +19,11 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly manifests: MetadataScope['manifests'];
   readonly tags: MetadataScope['tags'];
   readonly uploads: MetadataScope['uploads'];
+  readonly users: MetadataScope['users'];
+  readonly projects: MetadataScope['projects'];
+  readonly members: MetadataScope['members'];
+  readonly robots: MetadataScope['robots'];
+  readonly settings: MetadataScope['settings'];
 
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
@@ -31,11 +37,14 @@ export class SqliteMetadataStore implements MetadataStore {
     migrate(this.writer);
     this.reader = openConnection(path);
     this.writes = new SqliteQueries(this.writer);
-    this.writeScope = scopeOver(this.writes);
-    const reads = scopeOver(new SqliteQueries(this.reader));
+    this.writeScope = scopeOver(this.writes, new SqliteIdentityQueries(this.writer));
+    const reads = scopeOver(new SqliteQueries(this.reader), new SqliteIdentityQueries(this.reader));
     // Reads go to the reader connection; each write outside an explicit transaction is one transaction.
     const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => this.transaction(fn);
-    this.repositories = reads.repositories;
+    this.repositories = {
+      ...reads.repositories,
+      delete: (name) => inTx((tx) => tx.repositories.delete(name)),
+    };
     this.blobLinks = {
       ...reads.blobLinks,
       link: (r, d, size) => inTx((tx) => tx.blobLinks.link(r, d, size)),
@@ -45,6 +54,7 @@ export class SqliteMetadataStore implements MetadataStore {
       ...reads.manifests,
       put: (m) => inTx((tx) => tx.manifests.put(m)),
       delete: (r, d) => inTx((tx) => tx.manifests.delete(r, d)),
+      recordPulls: (pulls) => inTx((tx) => tx.manifests.recordPulls(pulls)),
     };
     this.tags = {
       ...reads.tags,
@@ -56,6 +66,35 @@ export class SqliteMetadataStore implements MetadataStore {
       ...reads.uploads,
       create: (session) => inTx((tx) => tx.uploads.create(session)),
       delete: (id) => inTx((tx) => tx.uploads.delete(id)),
+    };
+    this.users = {
+      ...reads.users,
+      create: (user, at) => inTx((tx) => tx.users.create(user, at)),
+      update: (id, patch, at) => inTx((tx) => tx.users.update(id, patch, at)),
+      delete: (id) => inTx((tx) => tx.users.delete(id)),
+    };
+    this.projects = {
+      ...reads.projects,
+      create: (project, at) => inTx((tx) => tx.projects.create(project, at)),
+      update: (id, patch, at) => inTx((tx) => tx.projects.update(id, patch, at)),
+      delete: (id) => inTx((tx) => tx.projects.delete(id)),
+    };
+    this.members = {
+      ...reads.members,
+      add: (p, u, role) => inTx((tx) => tx.members.add(p, u, role)),
+      update: (p, m, role) => inTx((tx) => tx.members.update(p, m, role)),
+      remove: (p, m) => inTx((tx) => tx.members.remove(p, m)),
+    };
+    this.robots = {
+      ...reads.robots,
+      create: (robot, at) => inTx((tx) => tx.robots.create(robot, at)),
+      update: (id, patch, at) => inTx((tx) => tx.robots.update(id, patch, at)),
+      delete: (id) => inTx((tx) => tx.robots.delete(id)),
+    };
+    this.settings = {
+      ...reads.settings,
+      putIfAbsent: (key, value) => inTx((tx) => tx.settings.putIfAbsent(key, value)),
+      put: (key, value) => inTx((tx) => tx.settings.put(key, value)),
     };
   }
 
@@ -97,14 +136,20 @@ function migrate(db: Database.Database): void {
 }
 
 /** The async port over one connection's synchronous queries. */
-function scopeOver(q: SqliteQueries): MetadataScope {
+function scopeOver(q: SqliteQueries, i: SqliteIdentityQueries): MetadataScope {
   const lift =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
     (...args: A): Promise<R> =>
       // The executor turns a synchronous throw (a constraint failure, say) into a rejection.
       new Promise<R>((resolve) => resolve(fn(...args)));
   return {
-    repositories: { exists: lift(q.repositoryExists.bind(q)), list: lift(q.repositoryList.bind(q)) },
+    repositories: {
+      exists: lift(q.repositoryExists.bind(q)),
+      list: lift(q.repositoryList.bind(q)),
+      listInProject: lift(q.repositoryListInProject.bind(q)),
+      get: lift(q.repositoryGet.bind(q)),
+      delete: lift(q.repositoryDelete.bind(q)),
+    },
     blobLinks: {
       get: lift(q.linkGet.bind(q)),
       link: lift(q.link.bind(q)),
@@ -118,6 +163,10 @@ function scopeOver(q: SqliteQueries): MetadataScope {
       delete: lift(q.manifestDelete.bind(q)),
       missing: lift(q.missingManifests.bind(q)),
       referrers: lift(q.referrers.bind(q)),
+      list: lift(q.manifestList.bind(q)),
+      children: lift(q.manifestChildren.bind(q)),
+      parents: lift(q.manifestParents.bind(q)),
+      recordPulls: lift(q.recordPulls.bind(q)),
     },
     tags: {
       resolve: lift(q.tagResolve.bind(q)),
@@ -132,6 +181,45 @@ function scopeOver(q: SqliteQueries): MetadataScope {
       get: lift(q.uploadGet.bind(q)),
       delete: lift(q.uploadDelete.bind(q)),
       listStartedBefore: lift(q.uploadsStartedBefore.bind(q)),
+    },
+    users: {
+      create: lift(i.userCreate.bind(i)),
+      get: lift(i.userGet.bind(i)),
+      getByName: lift(i.userGetByName.bind(i)),
+      passwordHash: lift(i.userPasswordHash.bind(i)),
+      list: lift(i.userList.bind(i)),
+      update: lift(i.userUpdate.bind(i)),
+      delete: lift(i.userDelete.bind(i)),
+    },
+    projects: {
+      create: lift(i.projectCreate.bind(i)),
+      get: lift(i.projectGet.bind(i)),
+      getByName: lift(i.projectGetByName.bind(i)),
+      list: lift(i.projectList.bind(i)),
+      update: lift(i.projectUpdate.bind(i)),
+      delete: lift(i.projectDelete.bind(i)),
+    },
+    members: {
+      list: lift(i.memberList.bind(i)),
+      get: lift(i.memberGet.bind(i)),
+      roleOf: lift(i.memberRoleOf.bind(i)),
+      add: lift(i.memberAdd.bind(i)),
+      update: lift(i.memberUpdate.bind(i)),
+      remove: lift(i.memberRemove.bind(i)),
+    },
+    robots: {
+      create: lift(i.robotCreate.bind(i)),
+      get: lift(i.robotGet.bind(i)),
+      getByName: lift(i.robotGetByName.bind(i)),
+      secretHash: lift(i.robotSecretHash.bind(i)),
+      list: lift(i.robotList.bind(i)),
+      update: lift(i.robotUpdate.bind(i)),
+      delete: lift(i.robotDelete.bind(i)),
+    },
+    settings: {
+      get: lift(i.settingGet.bind(i)),
+      putIfAbsent: lift(i.settingPutIfAbsent.bind(i)),
+      put: lift(i.settingPut.bind(i)),
     },
   };
 }

@@ -140,6 +140,26 @@ export function metadataStoreContract(name: string, create: () => Promise<Metada
       assert.equal(await store.tags.resolve(repo, 'latest'), digestOf(30));
     });
 
+    it('rolls back only the failing one of concurrent transactions', async () => {
+      const repo = 'tx/mixed';
+      const outcomes = await Promise.allSettled(
+        [50, 51, 52, 53].map((n) =>
+          store.transaction(async (tx) => {
+            await tx.manifests.put(manifest(repo, n));
+            await tx.tags.set(repo, `t${n}`, digestOf(n), new Date());
+            if (n === 51) throw new Error('this one fails');
+            return n;
+          }),
+        ),
+      );
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+      );
+      assert.deepEqual(await store.tags.list(repo, { limit: 10 }), ['t50', 't52', 't53']);
+      assert.equal(await store.manifests.get(repo, digestOf(51)), undefined);
+    });
+
     it('keeps concurrent transactions from interleaving', async () => {
       const repo = 'tx/counter';
       await store.manifests.put(manifest(repo, 40));

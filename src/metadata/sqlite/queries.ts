@@ -45,7 +45,7 @@ const inProject = `r.name >= @low AND r.name < @high AND (@q IS NULL OR instr(r.
 export class SqliteQueries {
   private readonly s: Record<string, Statement>;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
     const prepare = (sql: string) => db.prepare(sql);
     this.s = {
       repoId: prepare('SELECT id FROM repositories WHERE name = ?'),
@@ -300,19 +300,6 @@ export class SqliteQueries {
       started_at: number;
     }[];
     return rows.map(toUploadSession);
-  }
-
-  /** Runs `fn` between BEGIN IMMEDIATE and COMMIT (or ROLLBACK when it throws). */
-  async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = await fn();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    }
   }
 }
 

@@ -2,14 +2,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetadataScope, MetadataStore } from '../../core/ports.js';
-import { AsyncMutex } from '../async-mutex.js';
+import { GroupCommitter } from './group-commit.js';
 import { SqliteIdentityQueries } from './identity-queries.js';
 import { migrations } from './migrations.js';
 import { SqliteQueries } from './queries.js';
 
 /**
  * The embedded MetadataStore on SQLite (better-sqlite3). Two connections: one writer, used by one
- * transaction at a time (an async mutex orders them), and one reader, which in WAL mode sees every
+ * transaction at a time (the group committer orders them and shares fsyncs between them), and one reader, which in WAL mode sees every
  * committed write and never a half-done transaction. `synchronous = FULL` makes each commit durable
  * before it is acknowledged, which WAL's usual NORMAL does not promise across a power loss.
  */
@@ -29,7 +29,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly reader: Database.Database;
   private readonly writes: SqliteQueries;
   private readonly writeScope: MetadataScope;
-  private readonly mutex = new AsyncMutex();
+  private readonly committer: GroupCommitter;
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -37,6 +37,7 @@ export class SqliteMetadataStore implements MetadataStore {
     migrate(this.writer);
     this.reader = openConnection(path);
     this.writes = new SqliteQueries(this.writer);
+    this.committer = new GroupCommitter(this.writer);
     this.writeScope = scopeOver(this.writes, new SqliteIdentityQueries(this.writer));
     const reads = scopeOver(new SqliteQueries(this.reader), new SqliteIdentityQueries(this.reader));
     // Reads go to the reader connection; each write outside an explicit transaction is one transaction.
@@ -99,11 +100,11 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
-    return this.mutex.run(() => this.writes.inTransaction(() => fn(this.writeScope)));
+    return this.committer.run(() => fn(this.writeScope));
   }
 
   async close(): Promise<void> {
-    await this.mutex.run(() => Promise.resolve());
+    await this.committer.idle();
     this.reader.close();
     this.writer.close();
   }

@@ -143,7 +143,7 @@ export function headerText(profile: Profile, env: Environment, started: Date): s
   return [
     `# Berth vs CNCF Distribution (${profile.name} run, ${started.toISOString()})`,
     '',
-    `- Berth: production build (dist/src/cli/main.js), BERTH_LOG_LEVEL=${env.berthLogLevel}, embedded filesystem + SQLite backends`,
+    `- Berth: production build (dist/src/cli/main.js), BERTH_LOG_LEVEL=${env.berthLogLevel}, authentication off (as Distribution's), embedded filesystem + SQLite backends`,
     `- Distribution: ${env.distribution}, filesystem storage, inmemory blob descriptor cache, log level warn, access log off`,
     `- Node ${env.node}; ${env.cpus}; ${env.kernel}; both servers on 127.0.0.1 with fresh temp data folders per scenario group`,
     `- ${profile.rounds} rounds per scenario, servers alternating (Berth, Distribution, Berth, ...); throughput is the median round;`,

@@ -44,7 +44,9 @@ export async function startBerth(): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-berth-'));
   const port = await freePort();
   const child = spawn(process.execPath, [berthMain, 'serve', '--port', String(port), '--data', dataDir], {
-    env: { ...process.env, BERTH_LOG_LEVEL: berthLogLevel, BERTH_HOST: '127.0.0.1' },
+    // Distribution runs without authentication here, so Berth does too: the comparison is of the
+    // registries, not of their auth layers.
+    env: { ...process.env, BERTH_LOG_LEVEL: berthLogLevel, BERTH_HOST: '127.0.0.1', BERTH_AUTH_ENABLED: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return started('berth', child, `http://127.0.0.1:${port}`, dataDir);

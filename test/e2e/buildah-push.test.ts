@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
-import { buildScratchImage, requireClients, type ScratchImage } from './clients.js';
-import { fetchManifest, headBlob, mediaTypes, startE2E, type E2E, sharedSetup } from './registry.js';
+import { buildScratchImage, requireClients, type ScratchImage } from '../support/clients.js';
+import { sharedSetup } from '../support/setup.js';
+import { fetchManifest, headBlob, mediaTypes, startE2E, type E2E } from './registry.js';
 
 describe('e2e: buildah builds from scratch and pushes', () => {
   let e2e: E2E;

@@ -2,15 +2,9 @@
 // (POST /blobs/uploads/?mount=&from= answered 201) instead of uploading them again.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { buildScratchImage, requireClients } from './clients.js';
-import {
-  fetchManifest,
-  headBlob,
-  startE2E,
-  type E2E,
-  type RecordedRequest,
-  sharedSetup,
-} from './registry.js';
+import { buildScratchImage, requireClients } from '../support/clients.js';
+import { sharedSetup } from '../support/setup.js';
+import { fetchManifest, headBlob, startE2E, type E2E, type RecordedRequest } from './registry.js';
 
 describe('e2e: skopeo copy between repositories uses cross-repository mount', () => {
   let e2e: E2E;

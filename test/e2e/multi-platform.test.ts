@@ -4,16 +4,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { buildScratchImage, requireClients, type ScratchImage } from './clients.js';
-import {
-  fetchManifest,
-  headBlob,
-  mediaTypes,
-  startE2E,
-  type Descriptor,
-  type E2E,
-  sharedSetup,
-} from './registry.js';
+import { buildScratchImage, requireClients, type ScratchImage } from '../support/clients.js';
+import { sharedSetup } from '../support/setup.js';
+import { fetchManifest, headBlob, mediaTypes, startE2E, type Descriptor, type E2E } from './registry.js';
 
 const platforms = ['amd64', 'arm64'] as const;
 type Arch = (typeof platforms)[number];

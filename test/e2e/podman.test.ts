@@ -2,16 +2,9 @@
 // another name.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { buildScratchImage, requireClients, type ScratchImage } from './clients.js';
-import {
-  fetchManifest,
-  fetchTags,
-  headBlob,
-  mediaTypes,
-  startE2E,
-  type E2E,
-  sharedSetup,
-} from './registry.js';
+import { buildScratchImage, requireClients, type ScratchImage } from '../support/clients.js';
+import { sharedSetup } from '../support/setup.js';
+import { fetchManifest, fetchTags, headBlob, mediaTypes, startE2E, type E2E } from './registry.js';
 
 interface PodmanImage {
   Id: string;

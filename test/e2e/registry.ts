@@ -1,10 +1,9 @@
 // The Berth side of the end-to-end tests: a test Berth whose requests are recorded, a client sandbox
 // pointed at it, and plain-HTTP checks of what Berth serves.
 import { Writable } from 'node:stream';
-import { before } from 'node:test';
 import { startTestBerth, type TestBerth } from '../support/berth.js';
 import { createLogger } from '../../src/server/logger.js';
-import { createSandbox, type Sandbox } from './clients.js';
+import { createSandbox, type Sandbox } from '../support/clients.js';
 
 /** One `/v2` request as Berth saw it: the full URL (with query), and the status it answered. */
 export interface RecordedRequest {
@@ -33,20 +32,6 @@ export interface E2E {
   /** `docker://127.0.0.1:PORT/<repository>` plus `:tag` or `@digest`. */
   docker(reference: string): string;
   dispose(): Promise<void>;
-}
-
-/**
- * Runs a suite's `setup` once, from a `before` hook, and returns what each test awaits first. A failed
- * setup (a client that is not installed, most often) thus fails every test with its message, where a
- * throwing `before` hook would only mark the tests cancelled.
- */
-export function sharedSetup(setup: () => Promise<void>): () => Promise<void> {
-  let started: Promise<void> | undefined;
-  before(() => {
-    started = setup();
-    started.catch(() => undefined); // reported by every test that awaits it
-  });
-  return () => started ?? Promise.reject(new Error('the suite setup did not run'));
 }
 
 /** Starts Berth with its request log captured, and a client sandbox for it. */

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { buildScratchImage, requireClients, type ScratchImage } from './clients.js';
-import { fetchManifest, fetchTags, mediaTypes, startE2E, type E2E, sharedSetup } from './registry.js';
+import { buildScratchImage, requireClients, type ScratchImage } from '../support/clients.js';
+import { sharedSetup } from '../support/setup.js';
+import { fetchManifest, fetchTags, mediaTypes, startE2E, type E2E } from './registry.js';
 
 interface SkopeoInspect {
   Name: string;

@@ -7,10 +7,20 @@ import { z } from 'zod';
 function withDefaultDriver<T extends z.ZodType>(driver: string, schema: T) {
   return z.preprocess((value) => {
     if (value === undefined || value === null) return { driver };
-    if (typeof value === 'object' && !Array.isArray(value) && !('driver' in value)) return { driver, ...value };
+    if (typeof value === 'object' && !Array.isArray(value) && !('driver' in value))
+      return { driver, ...value };
     return value;
   }, schema);
 }
+
+/** `true`/`false` (and `1`/`0`, `yes`/`no`) from the environment as booleans; anything else fails. */
+const flag = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  if (word === 'true' || word === '1' || word === 'yes') return true;
+  if (word === 'false' || word === '0' || word === 'no') return false;
+  return value;
+}, z.boolean());
 
 /** Berth's whole configuration. Every field has a default that runs on a laptop. */
 export const configSchema = z
@@ -68,6 +78,44 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    auth: z
+      .object({
+        /**
+         * false turns authentication off altogether: anyone who reaches the port may push, pull and
+         * delete anything. For local experiments only; never expose such a Berth to a network.
+         */
+        enabled: flag.default(true),
+        /** Lifetime of the registry tokens `/service/token` issues. */
+        tokenLifetimeSeconds: z.coerce.number().int().min(60).max(86_400).default(300),
+        /** Lifetime of refresh tokens (offline access, as `docker login` keeps them). */
+        refreshTokenLifetimeSeconds: z.coerce
+          .number()
+          .int()
+          .min(60)
+          .default(30 * 24 * 3600),
+        /** Base URL clients use to reach Berth (token realm); derived from each request's Host when absent. */
+        externalUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** The `service` of the token challenge and the audience of tokens. */
+        service: z
+          .string()
+          .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, ".", "_", ":" and "-" only')
+          .default('berth'),
+        /** Password given to `admin` when it is created at the first start; random (and printed) when absent. */
+        adminPassword: z
+          .string()
+          .refine(
+            (value) =>
+              value.length >= 8 &&
+              value.length <= 128 &&
+              /[a-z]/.test(value) &&
+              /[A-Z]/.test(value) &&
+              /[0-9]/.test(value),
+            '8 to 128 characters with an upper-case letter, a lower-case letter and a digit',
+          )
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -80,14 +128,20 @@ export const configSchema = z
 export type BerthConfig = z.infer<typeof configSchema>;
 
 /** Environment variables that override the file, and the key each sets. */
-const environmentKeys: Record<string, string[]> = {
+export const environmentKeys: Record<string, string[]> = {
   BERTH_HOST: ['server', 'host'],
   BERTH_PORT: ['server', 'port'],
   BERTH_DATA: ['data'],
   BERTH_LOG_LEVEL: ['log', 'level'],
   BERTH_STORAGE_PATH: ['storage', 'path'],
   BERTH_METADATA_PATH: ['metadata', 'path'],
+  // A secret (it holds the password): a deployment passes it from its secret store, not in the file.
+  BERTH_METADATA_URL: ['metadata', 'url'],
   BERTH_MAX_MANIFEST_BYTES: ['registry', 'maxManifestBytes'],
+  BERTH_AUTH_ENABLED: ['auth', 'enabled'],
+  BERTH_EXTERNAL_URL: ['auth', 'externalUrl'],
+  BERTH_TOKEN_LIFETIME_SECONDS: ['auth', 'tokenLifetimeSeconds'],
+  BERTH_ADMIN_PASSWORD: ['auth', 'adminPassword'],
 };
 
 export class ConfigError extends Error {

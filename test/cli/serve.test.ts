@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,9 +40,21 @@ describe('berth CLI', () => {
         child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
       });
       assert.match(output, new RegExp(`http://127\\.0\\.0\\.1:${port}`));
+      // Authentication is on by default: the first start made admin a random password, shown once.
+      const password = (await readFile(join(data, 'admin-password'), 'utf8')).trim();
+      assert.equal(output.split(password).length, 2, 'the password is printed exactly once');
       const response = await fetch(`http://127.0.0.1:${port}/v2/`);
-      assert.equal(response.status, 200);
+      assert.equal(response.status, 401);
+      assert.match(
+        response.headers.get('www-authenticate') ?? '',
+        /^Bearer realm="http:\/\/127\.0\.0\.1:\d+\/service\/token"/,
+      );
       assert.equal(response.headers.get('docker-distribution-api-version'), 'registry/2.0');
+      const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+      assert.equal(
+        (await fetch(`http://127.0.0.1:${port}/v2/`, { headers: { Authorization: authorization } })).status,
+        200,
+      );
       await stat(join(data, 'metadata', 'berth.db'));
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -54,13 +66,19 @@ describe('berth CLI', () => {
   });
 
   it('serve refuses to start on a bad value, naming the key', () => {
-    const result = spawnSync(process.execPath, [cli, 'serve'], { env: { ...process.env, BERTH_PORT: 'nope' }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [cli, 'serve'], {
+      env: { ...process.env, BERTH_PORT: 'nope' },
+      encoding: 'utf8',
+    });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /server\.port/);
   });
 
   it('config check validates a file without starting', () => {
-    const ok = spawnSync(process.execPath, [cli, 'config', 'check', 'deploy/berth.yaml'], { encoding: 'utf8', env: { ...process.env, BERTH_PORT: '' } });
+    const ok = spawnSync(process.execPath, [cli, 'config', 'check', 'deploy/berth.yaml'], {
+      encoding: 'utf8',
+      env: { ...process.env, BERTH_PORT: '' },
+    });
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /valid/);
     const bad = spawnSync(process.execPath, [cli, 'config', 'check', 'package.json'], { encoding: 'utf8' });

@@ -19,7 +19,14 @@ export async function startTestBerth(
   options: BerthOptions & { dataDir?: string } = {},
 ): Promise<TestBerth> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'berth-test-')));
-  const config = validateConfig({ server: { host: '127.0.0.1', port: 0 }, data: dataDir, log: { level: 'silent' }, ...overrides });
+  // Authentication is off unless the caller passes an `auth` section: most suites push anonymously.
+  const config = validateConfig({
+    server: { host: '127.0.0.1', port: 0 },
+    data: dataDir,
+    log: { level: 'silent' },
+    auth: { enabled: false },
+    ...overrides,
+  });
   const berth = await startBerth(config, { logger: createLogger('silent'), ...options });
   return {
     ...berth,

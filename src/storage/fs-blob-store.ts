@@ -124,17 +124,23 @@ export class FsBlobStore implements BlobStore {
       // failure midway (client gone, disk full) makes the next request re-hash what was really kept.
       this.running.delete(id);
       let received = 0;
-      await pipeline(
-        source,
-        async function* (chunks: AsyncIterable<Buffer>) {
-          for await (const chunk of chunks) {
-            state.hash.update(chunk);
-            received += chunk.length;
-            yield chunk;
-          }
-        },
-        createWriteStream(path, { flags: 'a', highWaterMark: streamChunkBytes }),
-      );
+      const flusher = new BackgroundFlusher(path);
+      try {
+        await pipeline(
+          source,
+          async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const chunk of chunks) {
+              state.hash.update(chunk);
+              received += chunk.length;
+              flusher.wrote(chunk.length);
+              yield chunk;
+            }
+          },
+          createWriteStream(path, { flags: 'a', highWaterMark: streamChunkBytes }),
+        );
+      } finally {
+        await flusher.close();
+      }
       state.offset = info.size + received;
       this.running.set(id, state);
       return { ok: true, offset: state.offset };
@@ -231,6 +237,35 @@ export class FsBlobStore implements BlobStore {
     await rename(source, target);
     await fsyncDirectory(folder);
     if (created !== undefined) await fsyncDirectory(dirname(folder));
+  }
+}
+
+/**
+ * Starts writing an upload's pages back to disk while the rest of it still arrives, so that the fsync
+ * at commit (which makes the blob durable before it is acknowledged) finds little left to flush. The
+ * syncs run on the thread pool and are not waited for until the append ends; they add no durability
+ * promise of their own.
+ */
+class BackgroundFlusher {
+  private static readonly everyBytes = 16 * 1024 * 1024;
+  private pending = 0;
+  private handle: Promise<FileHandle> | undefined;
+  private readonly syncs: Promise<unknown>[] = [];
+
+  constructor(private readonly path: string) {}
+
+  wrote(bytes: number): void {
+    this.pending += bytes;
+    if (this.pending < BackgroundFlusher.everyBytes) return;
+    this.pending = 0;
+    this.handle ??= open(this.path, 'r');
+    // Errors here are not the append's: the commit's own fsync reports any real failure.
+    this.syncs.push(this.handle.then((h) => h.datasync()).catch(() => undefined));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.syncs);
+    if (this.handle !== undefined) await (await this.handle.catch(() => undefined))?.close();
   }
 }
 

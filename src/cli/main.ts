@@ -2,6 +2,12 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { startBerth } from '../server/berth.js';
+import { registerChartCommands } from './charts/commands.js';
+import { registerLoginCommand } from './login.js';
+import { CliError } from './api-client.js';
+import { registerProjectCommands } from './projects.js';
+import { registerRobotCommands } from './robots.js';
+import { registerUserCommands } from './users.js';
 
 const program = new Command('berth').description('Berth, an OCI artifact registry').showHelpAfterError();
 
@@ -46,7 +52,18 @@ configCommand
     process.stdout.write(`${file}: configuration is valid\n`);
   });
 
+registerUserCommands(program);
+registerProjectCommands(program);
+registerRobotCommands(program);
+
+registerLoginCommand(program);
+registerChartCommands(program);
+
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CliError) {
+    process.stderr.write(`berth: ${error.message}\n`);
+    process.exit(1);
+  }
   if (error instanceof ConfigError) {
     process.stderr.write(`berth: ${error.message}\n`);
     process.exit(2);

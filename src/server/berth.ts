@@ -3,11 +3,16 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry } from '../core/content/registry.js';
 import { systemClock, type BlobStore, type Clock, type MetadataStore } from '../core/ports.js';
-import { openAuthorizer, type V2Authorizer } from '../http/oci/access.js';
+import { createApiHandler } from '../http/api/app.js';
+import type { V2Authorizer } from '../http/oci/access.js';
 import { createV2Handler } from '../http/oci/app.js';
 import { sendJson } from '../http/oci/context.js';
+import { isChartPath } from '../http/charts/app.js';
 import { requestPath } from '../http/oci/routes.js';
+import { createAuth, type AuthServices } from './auth.js';
 import { openBlobStore, openMetadataStore } from './backends.js';
+import { bootstrap } from './bootstrap.js';
+import { createCharts } from './charts.js';
 import type { BerthConfig } from './config.js';
 import { createLogger } from './logger.js';
 
@@ -15,6 +20,8 @@ export interface BerthOptions {
   logger?: Logger;
   clock?: Clock;
   authorizer?: V2Authorizer;
+  /** Where the first start shows a generated admin password (default: standard output). */
+  print?: (text: string) => void;
 }
 
 /** A running Berth: its server, stores and the way to stop it. */
@@ -25,6 +32,8 @@ export interface Berth {
   registry: Registry;
   blobStore: BlobStore;
   metadata: MetadataStore;
+  /** Password hashing, identity and access services (shared by every edge). */
+  auth: AuthServices;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -34,13 +43,33 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
   const logger = options.logger ?? createLogger(config.log.level);
   const blobStore = await openBlobStore(config);
   const metadata = await openMetadataStore(config);
-  const registry = new Registry(blobStore, metadata, options.clock ?? systemClock, {
+  const clock = options.clock ?? systemClock;
+  const auth = await createAuth(config, metadata, clock);
+  if (config.auth.enabled) await bootstrap(config, metadata, auth.services.hasher, clock, logger, options);
+  const registry = new Registry(blobStore, metadata, clock, {
     maxManifestBytes: config.registry.maxManifestBytes,
     cacheBytes: config.registry.manifestCacheBytes,
   });
+  const api = createApiHandler({
+    metadata,
+    blobStore,
+    registry,
+    clock,
+    hasher: auth.services.hasher,
+    login: auth.services.login,
+    identity: auth.services.identity,
+    onAccessChange: () => {
+      auth.services.access.invalidate();
+      auth.services.subjects.invalidate();
+    },
+    version: '0.1.0',
+    storageDriver: config.storage.driver,
+    ...(config.auth.externalUrl !== undefined && { externalUrl: config.auth.externalUrl }),
+  });
+  const charts = createCharts(config, registry, blobStore, metadata, auth.services, clock);
   const v2 = createV2Handler({
     registry,
-    authorizer: options.authorizer ?? openAuthorizer,
+    authorizer: options.authorizer ?? auth.authorizer,
     maxManifestBytes: config.registry.maxManifestBytes,
   });
 
@@ -66,7 +95,13 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
     const path = requestPath(req.url);
     if (path === '/v2' || path.startsWith('/v2/')) {
       void v2(req, res, url, log, fields);
-    } else if (url.pathname === '/health' || url.pathname === '/api/v2.0/health') {
+    } else if (url.pathname === '/service/token' && auth.tokenEndpoint !== undefined) {
+      void auth.tokenEndpoint(req, res, url, log, fields);
+    } else if (isChartPath(path)) {
+      void charts.handler(req, res, url, log, fields);
+    } else if (path.startsWith('/api/') || path.startsWith('/c/')) {
+      void api.handle(req, res, log, fields);
+    } else if (url.pathname === '/health') {
       sendJson(res, 200, { status: 'healthy' });
     } else {
       sendJson(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'not found' }] });
@@ -97,11 +132,22 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
       await closed;
       clearInterval(sweep);
       clearTimeout(grace);
+      await registry.close();
       await metadata.close();
       await blobStore.close();
     })();
     return stopping;
   };
 
-  return { server, url: `http://${shownHost}:${port}`, port, registry, blobStore, metadata, logger, stop };
+  return {
+    server,
+    url: `http://${shownHost}:${port}`,
+    port,
+    registry,
+    blobStore,
+    metadata,
+    auth: auth.services,
+    logger,
+    stop,
+  };
 }

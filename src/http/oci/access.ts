@@ -9,8 +9,9 @@ export type V2Scope =
   | { type: 'base' };
 
 export type V2Decision =
-  | { ok: true; access: CallerAccess }
-  | { ok: false; status: 401 | 403; headers: Record<string, string>; message: string };
+  /** `account` names the caller in the request log (never a secret). */
+  | { ok: true; access: CallerAccess; account?: string }
+  | { ok: false; status: 401 | 403 | 429; headers: Record<string, string>; message: string };
 
 /** Decides every `/v2` request. The access-control issue replaces the open default with the IAM policy. */
 export interface V2Authorizer {

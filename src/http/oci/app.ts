@@ -30,6 +30,8 @@ const allowed: Record<V2Route['kind'], string[]> = {
   referrers: ['GET'],
 };
 
+const decisionCodes = { 401: 'UNAUTHORIZED', 403: 'DENIED', 429: 'TOOMANYREQUESTS' } as const;
+
 /** The `/v2` API: routes a request, asks the authorizer, runs the handler, maps domain errors to OCI JSON. */
 export function createV2Handler(options: V2Options) {
   return async (
@@ -64,12 +66,13 @@ export function createV2Handler(options: V2Options) {
       if (!decision.ok) {
         return sendOciError(
           res,
-          decision.status === 401 ? 'UNAUTHORIZED' : 'DENIED',
+          decisionCodes[decision.status],
           decision.message,
           undefined,
           decision.headers,
         );
       }
+      if (decision.account !== undefined) logFields.account = decision.account;
       const ctx: V2Context = {
         req,
         res,

@@ -23,10 +23,20 @@ const statusOf: Record<RegistryErrorCode, number> = {
   UNAVAILABLE: 503,
   UNKNOWN: 500,
   MANIFEST_TOO_LARGE: 413,
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
 };
 
 /** Berth-only codes are sent as the nearest spec code, so clients see only codes they know. */
-const wireCodeOf: Partial<Record<RegistryErrorCode, string>> = { MANIFEST_TOO_LARGE: 'SIZE_INVALID' };
+const wireCodeOf: Partial<Record<RegistryErrorCode, string>> = {
+  MANIFEST_TOO_LARGE: 'SIZE_INVALID',
+  BAD_REQUEST: 'UNSUPPORTED',
+  NOT_FOUND: 'NAME_UNKNOWN',
+  CONFLICT: 'DENIED',
+  PRECONDITION_FAILED: 'DENIED',
+};
 
 export function ociErrorStatus(code: RegistryErrorCode): number {
   return statusOf[code];

@@ -28,6 +28,7 @@ export async function getManifest(
   const content = await manifests.content(record);
   ctx.res.writeHead(200, headers);
   ctx.res.end(content);
+  ctx.registry.pulls.record(name, record.digest);
 }
 
 /** PUT `/v2/<name>/manifests/<reference>[?tag=...]`. */

@@ -87,6 +87,9 @@ const quick: Profile = {
   staticPulls: 4,
 };
 
+/** The two profiles, for other entry points (bench/scale-out.ts) that derive their own from them. */
+export const profiles: Record<Profile['name'], Profile> = { full, quick };
+
 export interface BenchOptions {
   profile: Profile;
   /** Only scenario groups whose name contains one of these substrings (all when empty). */

@@ -95,3 +95,44 @@ export class SelfCpu {
     return { cpuSeconds, cores: wall > 0 ? cpuSeconds / wall : 0 };
   }
 }
+
+/** ProcessWatch over several processes (the nodes of a cluster): CPU summed, peak RSS of the largest one. */
+export class ProcessesWatch {
+  private readonly watches: ProcessWatch[];
+
+  constructor(pids: readonly number[]) {
+    this.watches = pids.map((pid) => new ProcessWatch(pid));
+  }
+
+  start(): void {
+    for (const watch of this.watches) watch.start();
+  }
+
+  stop(): ProcessUsage {
+    const usages = this.watches.map((watch) => watch.stop());
+    return {
+      cpuSeconds: usages.reduce((sum, usage) => sum + usage.cpuSeconds, 0),
+      peakRssMiB: Math.max(0, ...usages.map((usage) => usage.peakRssMiB)),
+    };
+  }
+}
+
+/** CPU seconds of each process that still exists (for processes that come and go, such as database backends). */
+export function cpuByPid(pids: Iterable<number>): Map<number, number> {
+  const result = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      result.set(pid, processCpuSeconds(pid));
+    } catch {
+      // gone
+    }
+  }
+  return result;
+}
+
+/** CPU used between two `cpuByPid` snapshots; a process born in between counts from zero. */
+export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}

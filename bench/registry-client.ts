@@ -18,39 +18,63 @@ export interface Listing {
   pages: number;
 }
 
-/** The OCI distribution calls the scenarios need, over one keep-alive undici Pool. */
+/**
+ * The OCI distribution calls the scenarios need, over one keep-alive undici Pool per origin. Given several
+ * origins (the nodes of a cluster), it spreads requests round-robin over them, one request at a time, as a
+ * load balancer without session affinity does: an upload may start on one node and end on another.
+ */
 export class RegistryClient {
-  private readonly pool: Pool;
+  /** The first origin (the only one for a single server). */
+  readonly origin: string;
+  readonly origins: readonly string[];
+  private readonly pools: Pool[];
+  private turn = 0;
   /**
    * HEAD goes through node:http: undici closes the connection after every HEAD (undici issue #258), which
    * would measure TCP setup instead of the registry. Real clients (Go's net/http) keep it alive.
    */
   private readonly headAgent: Agent;
 
-  constructor(
-    readonly origin: string,
-    connections: number,
-  ) {
-    this.pool = new Pool(origin, {
-      connections,
-      pipelining: 1,
-      keepAliveTimeout: 60_000,
-      headersTimeout: 120_000,
-      bodyTimeout: 120_000,
-    });
+  /** `connections` is per origin: each node may get every client at once. */
+  constructor(origins: string | readonly string[], connections: number) {
+    this.origins = typeof origins === 'string' ? [origins] : [...origins];
+    if (this.origins.length === 0) throw new Error('RegistryClient needs at least one origin');
+    this.origin = this.origins[0]!;
+    this.pools = this.origins.map(
+      (origin) =>
+        new Pool(origin, {
+          connections,
+          pipelining: 1,
+          keepAliveTimeout: 60_000,
+          headersTimeout: 120_000,
+          bodyTimeout: 120_000,
+        }),
+    );
     this.headAgent = new Agent({ keepAlive: true, maxSockets: connections });
   }
 
   async close(): Promise<void> {
     this.headAgent.destroy();
-    await this.pool.close();
+    await Promise.all(this.pools.map((pool) => pool.close()));
+  }
+
+  /** The next origin in turn, for one request. */
+  private next(): number {
+    const index = this.turn;
+    this.turn = (this.turn + 1) % this.origins.length;
+    return index;
+  }
+
+  /** The pool of the next origin in turn. */
+  private nextPool(): Pool {
+    return this.pools[this.next()]!;
   }
 
   /** HEAD over a keep-alive node:http agent. */
   head(path: string, expect: number[], headers: Record<string, string> = {}): Promise<Reply> {
     return new Promise((resolveHead, rejectHead) => {
       const req = httpRequest(
-        `${this.origin}${path}`,
+        `${this.origins[this.next()]!}${path}`,
         { method: 'HEAD', headers, agent: this.headAgent },
         (res) => {
           res.resume();
@@ -74,7 +98,7 @@ export class RegistryClient {
     headers: Record<string, string> = {},
     body?: Body,
   ): Promise<Reply> {
-    const response = await this.pool.request({ method, path, headers, body: body ?? null });
+    const response = await this.nextPool().request({ method, path, headers, body: body ?? null });
     if (!expect.includes(response.statusCode)) {
       const text = await response.body.text().catch(() => '');
       throw new Error(`${method} ${path.slice(0, 120)}: HTTP ${response.statusCode} ${text.slice(0, 300)}`);
@@ -136,7 +160,7 @@ export class RegistryClient {
   }
 
   async pullVerified(path: string, digest: string, size: number): Promise<number> {
-    const response = await this.pool.request({ method: 'GET', path });
+    const response = await this.nextPool().request({ method: 'GET', path });
     if (response.statusCode !== 200) {
       const text = await response.body.text().catch(() => '');
       throw new Error(`GET ${path}: HTTP ${response.statusCode} ${text.slice(0, 300)}`);
@@ -168,7 +192,11 @@ export class RegistryClient {
   /** GET by tag or digest; checks the body against `expectedDigest`. Returns the bytes received. */
   async getManifest(repository: string, reference: string, expectedDigest: string): Promise<number> {
     const path = `/v2/${repository}/manifests/${reference}`;
-    const response = await this.pool.request({ method: 'GET', path, headers: { accept: manifestAccept } });
+    const response = await this.nextPool().request({
+      method: 'GET',
+      path,
+      headers: { accept: manifestAccept },
+    });
     const body = Buffer.from(await response.body.arrayBuffer());
     if (response.statusCode !== 200)
       throw new Error(`GET ${path}: HTTP ${response.statusCode} ${body.toString('utf8', 0, 300)}`);
@@ -194,7 +222,7 @@ export class RegistryClient {
     let items = 0;
     let pages = 0;
     while (next !== undefined) {
-      const response = await this.pool.request({ method: 'GET', path: next });
+      const response = await this.nextPool().request({ method: 'GET', path: next });
       const text = await response.body.text();
       if (response.statusCode !== 200)
         throw new Error(`GET ${next}: HTTP ${response.statusCode} ${text.slice(0, 300)}`);

@@ -1,6 +1,6 @@
 import { runLoad, type LoadResult } from './load.js';
 import type { Profile } from './options.js';
-import { ProcessWatch, type ProcessUsage } from './proc-stats.js';
+import { ProcessesWatch, type ProcessUsage } from './proc-stats.js';
 import { RegistryClient } from './registry-client.js';
 import type { Metric, Scenario, ScenarioGroup } from './scenario.js';
 import {
@@ -70,7 +70,7 @@ function throughputOf(metric: Metric, load: LoadResult): number {
   return (metric === 'req/s' ? load.requests : load.ops) / load.seconds;
 }
 
-function cpuPerUnit(metric: Metric, rounds: RoundResult[]): number {
+export function cpuPerUnit(metric: Metric, rounds: RoundResult[]): number {
   const total = (pick: (r: RoundResult) => number) => rounds.reduce((sum, r) => sum + pick(r), 0);
   const cpu = total((r) => r.cpuSeconds);
   if (metric === 'MB/s') return (cpu * 1000) / (total((r) => r.bytes) / MB);
@@ -82,13 +82,18 @@ export function cpuUnitLabel(metric: Metric): string {
   return metric === 'MB/s' ? 'CPU ms/MB' : metric === 'req/s' ? 'CPU µs/req' : 'CPU ms/op';
 }
 
-async function measure(
-  server: RunningServer,
+/**
+ * One measured run of `scenario` against a registry at `origins` (requests round-robin when several),
+ * watching the server processes `pids` (CPU summed, peak RSS of the largest).
+ */
+export async function measureRound(
+  origins: string | readonly string[],
+  pids: readonly number[],
   scenario: Scenario,
   round: number,
 ): Promise<{ result: RoundResult; latencies: number[] }> {
-  const client = new RegistryClient(server.origin, scenario.concurrency);
-  const watch = new ProcessWatch(server.pid);
+  const client = new RegistryClient(origins, scenario.concurrency);
+  const watch = new ProcessesWatch(pids);
   let usage: ProcessUsage;
   let load: LoadResult;
   try {
@@ -116,7 +121,15 @@ async function measure(
   return { result, latencies: load.latenciesMs };
 }
 
-function summarize(scenario: Scenario, rounds: RoundResult[], latencies: number[]): ServerSummary {
+function measure(
+  server: RunningServer,
+  scenario: Scenario,
+  round: number,
+): Promise<{ result: RoundResult; latencies: number[] }> {
+  return measureRound(server.origin, [server.pid], scenario, round);
+}
+
+export function summarize(scenario: Scenario, rounds: RoundResult[], latencies: number[]): ServerSummary {
   const cpuSeconds = median(rounds.map((r) => r.cpuSeconds));
   const ops = rounds.reduce((sum, r) => sum + r.ops, 0);
   const firstError = rounds.find((r) => r.firstError !== undefined)?.firstError;
@@ -136,19 +149,28 @@ function summarize(scenario: Scenario, rounds: RoundResult[], latencies: number[
   };
 }
 
-async function warmUp(server: RunningServer, scenario: Scenario): Promise<void> {
+/** The scenario's unmeasured warm-up operations against `origins`; fails on any error. */
+export async function warmUpOn(
+  origins: string | readonly string[],
+  label: string,
+  scenario: Scenario,
+): Promise<void> {
   const ops = scenario.warmupOps ?? 0;
   if (ops === 0) return;
-  const client = new RegistryClient(server.origin, scenario.concurrency);
+  const client = new RegistryClient(origins, scenario.concurrency);
   try {
     const load = await runLoad(scenario.concurrency, { maxOps: ops, maxSeconds: 10 }, (i) =>
       scenario.op(client, i),
     );
     if (load.errors > 0)
-      throw new Error(`${server.name}: warm-up of "${scenario.name}" failed: ${load.firstError}`);
+      throw new Error(`${label}: warm-up of "${scenario.name}" failed: ${load.firstError}`);
   } finally {
     await client.close();
   }
+}
+
+function warmUp(server: RunningServer, scenario: Scenario): Promise<void> {
+  return warmUpOn(server.origin, server.name, scenario);
 }
 
 const starters: Record<ServerName, () => Promise<RunningServer>> = {

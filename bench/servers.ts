@@ -39,14 +39,35 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Berth from the production build, logging at `berthLogLevel` so request lines do not dominate. */
-export async function startBerth(): Promise<RunningServer> {
+/** How to start one Berth beyond the defaults: a configuration file and environment overrides. */
+export interface BerthLaunch {
+  /** A YAML file passed with `--config` (the caller owns it); the embedded backends when absent. */
+  configFile?: string;
+  /** Added to the environment after the bench's own `BERTH_*` settings, so these win (BERTH_METADATA_URL, ...). */
+  env?: Record<string, string>;
+}
+
+/**
+ * Berth from the production build, logging at `berthLogLevel` so request lines do not dominate. Without a
+ * launch it runs on its embedded backends (filesystem + SQLite) in a fresh temp data folder; with a
+ * `configFile` (S3, PostgreSQL, ...) that file configures the backends, and `--port`/`--data` still come
+ * from here.
+ */
+export async function startBerth(launch: BerthLaunch = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-berth-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [berthMain, 'serve', '--port', String(port), '--data', dataDir], {
+  const args = [berthMain, 'serve', '--port', String(port), '--data', dataDir];
+  if (launch.configFile !== undefined) args.push('--config', launch.configFile);
+  const child = spawn(process.execPath, args, {
     // Distribution runs without authentication here, so Berth does too: the comparison is of the
     // registries, not of their auth layers.
-    env: { ...process.env, BERTH_LOG_LEVEL: berthLogLevel, BERTH_HOST: '127.0.0.1', BERTH_AUTH_ENABLED: 'false' },
+    env: {
+      ...process.env,
+      BERTH_LOG_LEVEL: berthLogLevel,
+      BERTH_HOST: '127.0.0.1',
+      BERTH_AUTH_ENABLED: 'false',
+      ...launch.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return started('berth', child, `http://127.0.0.1:${port}`, dataDir);

@@ -5,6 +5,7 @@ import { startBerth } from '../server/berth.js';
 import { registerChartCommands } from './charts/commands.js';
 import { registerLoginCommand } from './login.js';
 import { CliError } from './api-client.js';
+import { registerGcCommand } from './gc.js';
 import { registerProjectCommands } from './projects.js';
 import { registerRobotCommands } from './robots.js';
 import { registerUserCommands } from './users.js';
@@ -58,6 +59,7 @@ registerRobotCommands(program);
 
 registerLoginCommand(program);
 registerChartCommands(program);
+registerGcCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError) {

@@ -1,6 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Member, Project, ProjectMetadata, Robot, RobotPermission, RoleId, User } from './iam/model.js';
 import type { Digest } from './oci/digest.js';
+import type { ImmutableRule, ImmutableRuleSpec } from './lifecycle/immutable/model.js';
+import type { RetentionPolicy, StoredRetentionPolicy } from './lifecycle/retention/model.js';
 
 /**
  * The ports the domain needs from the outside world. Every method is async, even where the embedded
@@ -279,7 +281,9 @@ export interface RobotStore {
   getByName(name: string): Promise<Robot | undefined>;
   secretHash(id: number): Promise<string | undefined>;
   /** By name; `q` filters by name substring. */
-  list(query: OffsetQuery & { projectId?: number; level?: 'system' | 'project'; q?: string }): Promise<Counted<Robot>>;
+  list(
+    query: OffsetQuery & { projectId?: number; level?: 'system' | 'project'; q?: string },
+  ): Promise<Counted<Robot>>;
   /** `expiresAt: null` clears the expiry. */
   update(
     id: number,
@@ -299,6 +303,197 @@ export interface SettingStore {
   put(key: string, value: string): Promise<void>;
 }
 
+// ---------------------------------------------------------------- retention and tag immutability
+
+export type RetentionStatus = 'Running' | 'Success' | 'Error' | 'Stopped';
+
+export interface RetentionExecution {
+  id: number;
+  policyId: number;
+  status: RetentionStatus;
+  /** MANUAL or SCHEDULE. */
+  trigger: string;
+  dryRun: boolean;
+  startTime: Date;
+  endTime?: Date;
+}
+
+/** One repository's part of an execution, with its log (the artifact table). */
+export interface RetentionTask {
+  id: number;
+  executionId: number;
+  repository: string;
+  status: RetentionStatus;
+  startTime: Date;
+  endTime?: Date;
+  total: number;
+  retained: number;
+}
+
+/** An artifact with its tags and their times, as retention reads a repository. */
+export interface RetentionArtifact {
+  digest: Digest;
+  mediaType: string;
+  subject?: Digest;
+  createdAt: Date;
+  pulledAt?: Date;
+  tags: { name: string; updatedAt: Date }[];
+  /** An index of the repository references it. */
+  referenced: boolean;
+}
+
+export interface RetentionStore {
+  createPolicy(projectId: number, policy: RetentionPolicy, at: Date): Promise<StoredRetentionPolicy>;
+  getPolicy(id: number): Promise<StoredRetentionPolicy | undefined>;
+  updatePolicy(id: number, policy: RetentionPolicy, at: Date): Promise<boolean>;
+  /** Also removes its executions and tasks. */
+  deletePolicy(id: number): Promise<boolean>;
+  /** Every policy, by id (the scheduler registers their crons). */
+  listPolicies(): Promise<StoredRetentionPolicy[]>;
+  createExecution(execution: Omit<RetentionExecution, 'id'>): Promise<RetentionExecution>;
+  getExecution(id: number): Promise<RetentionExecution | undefined>;
+  /** Newest first. */
+  listExecutions(policyId: number, query: OffsetQuery): Promise<Counted<RetentionExecution>>;
+  /** Sets the status (and end time) unless the execution already ended; false if it had. */
+  finishExecution(id: number, status: RetentionStatus, at: Date): Promise<boolean>;
+  createTask(task: Omit<RetentionTask, 'id'>): Promise<RetentionTask>;
+  updateTask(
+    id: number,
+    patch: { status: RetentionStatus; endTime?: Date; total: number; retained: number; log: string },
+  ): Promise<boolean>;
+  getTask(id: number): Promise<RetentionTask | undefined>;
+  /** By id. */
+  listTasks(executionId: number, query: OffsetQuery): Promise<Counted<RetentionTask>>;
+  taskLog(id: number): Promise<string | undefined>;
+  /** Every manifest of a repository with its tags and tag times. */
+  artifacts(repository: string): Promise<RetentionArtifact[]>;
+}
+
+export interface ImmutableRuleStore {
+  /** By id. */
+  list(projectId: number): Promise<ImmutableRule[]>;
+  get(projectId: number, id: number): Promise<ImmutableRule | undefined>;
+  create(projectId: number, rule: ImmutableRuleSpec): Promise<ImmutableRule>;
+  update(projectId: number, id: number, rule: ImmutableRuleSpec): Promise<boolean>;
+  delete(projectId: number, id: number): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- jobs, garbage collection, quotas
+
+export type JobStatus = 'Pending' | 'Running' | 'Success' | 'Error' | 'Stopped' | 'Interrupted';
+export type JobTrigger = 'Manual' | 'Schedule';
+export type ScheduleType = 'None' | 'Manual' | 'Hourly' | 'Daily' | 'Weekly' | 'Custom';
+
+/** One run of a background job (a history row). */
+export interface JobRun {
+  id: number;
+  kind: string;
+  status: JobStatus;
+  trigger: JobTrigger;
+  parameters: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  createdAt: Date;
+  startedAt?: Date;
+  endedAt?: Date;
+  updatedAt: Date;
+}
+
+export interface JobSchedule {
+  kind: string;
+  type: ScheduleType;
+  /** Six-field cron (seconds first), Harbor's form; absent for None and Manual. */
+  cron?: string;
+  parameters: Record<string, unknown>;
+  updatedAt: Date;
+}
+
+/** The right to run one job kind; held until released (or the process dies). */
+export interface JobLease {
+  release(): Promise<void>;
+}
+
+export interface JobStore {
+  createRun(run: {
+    kind: string;
+    trigger: JobTrigger;
+    status: JobStatus;
+    parameters: Record<string, unknown>;
+    at: Date;
+  }): Promise<JobRun>;
+  getRun(id: number): Promise<JobRun | undefined>;
+  /** Newest first. */
+  listRuns(kind: string, query: OffsetQuery): Promise<Counted<JobRun>>;
+  /** Sets status, result and times; an ended run (Success, Error, Stopped, Interrupted) is not changed. */
+  updateRun(
+    id: number,
+    patch: { status: JobStatus; result?: Record<string, unknown>; startedAt?: Date; endedAt?: Date },
+    at: Date,
+  ): Promise<boolean>;
+  appendLog(id: number, text: string): Promise<void>;
+  log(id: number): Promise<string | undefined>;
+  /** Marks every Pending or Running run of the kind Interrupted (call while holding the kind's lease). */
+  interruptRuns(kind: string, at: Date): Promise<number>;
+  getSchedule(kind: string): Promise<JobSchedule | undefined>;
+  putSchedule(schedule: JobSchedule): Promise<void>;
+  /** Records that the schedule fired at `fireAt`; true for the one node that records it first. */
+  claimFire(kind: string, fireAt: Date): Promise<boolean>;
+  /** One run at a time per kind, across every node; undefined while another holds it. */
+  tryLock(kind: string): Promise<JobLease | undefined>;
+}
+
+export interface UntaggedManifest {
+  repository: string;
+  digest: Digest;
+  size: number;
+  subject?: Digest;
+  /** The subject is a manifest of the repository. */
+  subjectPresent: boolean;
+  /** Indexes of the repository that reference it. */
+  parents: Digest[];
+}
+
+/**
+ * Garbage collection's view of the metadata. Writers of blob bytes pin the digest first; GC condemns a
+ * digest (a tombstone) only when nothing links, references or pins it, in one short transaction, and a
+ * pin is refused while a live tombstone exists. See docs/architecture.md, "Garbage collection".
+ */
+export interface GcStore {
+  /** Pins a digest for `holder`; false while the digest is condemned (a tombstone newer than `liveSince`). */
+  pin(digest: Digest, holder: string, at: Date, liveSince: Date): Promise<boolean>;
+  unpin(holder: string): Promise<void>;
+  /** Of `digests`, those with no blob link, manifest, manifest reference, or pin newer than `pinnedSince`. */
+  unreferenced(digests: Digest[], pinnedSince: Date): Promise<Digest[]>;
+  /** Re-checks as `unreferenced` and tombstones the survivors, in one transaction; returns them. */
+  condemn(digests: Digest[], pinnedSince: Date, at: Date): Promise<Digest[]>;
+  /** Removes tombstones (after the bytes were deleted). */
+  release(digests: Digest[]): Promise<void>;
+  /** Removes tombstones created before `before` (left by a GC that died); returns how many. */
+  clearTombstones(before: Date): Promise<number>;
+  /** Removes pins created before `before`. */
+  purgePins(before: Date): Promise<number>;
+  /** Links older than `before` that no manifest of their repository references (nor is). */
+  staleLinks(before: Date, limit: number): Promise<{ repository: string; digest: Digest; size: number }[]>;
+  /** Re-checks a stale link and removes it, in one transaction. */
+  unlinkStale(repository: string, digest: Digest, before: Date): Promise<boolean>;
+  /** Manifests pushed before `before` that no tag points at. */
+  untagged(before: Date): Promise<UntaggedManifest[]>;
+  /**
+   * Deletes the manifest (and its own blob link) if it is still untagged, pushed before `before`, held
+   * by no index, and its subject is not a manifest of the repository; in one transaction.
+   */
+  deleteUntagged(repository: string, digest: Digest, before: Date): Promise<boolean>;
+}
+
+export interface QuotaStore {
+  /** Bytes of the distinct blobs linked in the project's repositories (`<project>/...`). */
+  usage(project: string): Promise<number>;
+  /**
+   * Rebuilds the usage of every project (or one) from the blob links; returns the projects whose
+   * recorded usage was wrong, with both figures.
+   */
+  recount(project?: string): Promise<{ project: string; recorded: number; actual: number }[]>;
+}
+
 export interface MetadataScope {
   repositories: RepositoryStore;
   blobLinks: BlobLinkStore;
@@ -310,6 +505,11 @@ export interface MetadataScope {
   members: MemberStore;
   robots: RobotStore;
   settings: SettingStore;
+  retention: RetentionStore;
+  immutableRules: ImmutableRuleStore;
+  jobs: JobStore;
+  gc: GcStore;
+  quotas: QuotaStore;
 }
 
 /**

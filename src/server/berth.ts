@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry } from '../core/content/registry.js';
+import { RetentionService } from '../core/lifecycle/retention/service.js';
 import { systemClock, type BlobStore, type Clock, type MetadataStore } from '../core/ports.js';
 import { createApiHandler } from '../http/api/app.js';
 import type { V2Authorizer } from '../http/oci/access.js';
@@ -15,6 +16,9 @@ import { bootstrap } from './bootstrap.js';
 import { createCharts } from './charts.js';
 import type { BerthConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { createScheduler } from './jobs.js';
+import { registerRetentionSchedules } from './retention-schedule.js';
+import type { Scheduler } from '../jobs/scheduler.js';
 
 export interface BerthOptions {
   logger?: Logger;
@@ -35,6 +39,10 @@ export interface Berth {
   /** Password hashing, identity and access services (shared by every edge). */
   auth: AuthServices;
   logger: Logger;
+  /** Background jobs: GC, upload purge, quota recount. */
+  scheduler: Scheduler;
+  /** Tag retention; the job scheduler registers its crons (see server/retention-schedule.ts). */
+  retention: RetentionService;
   stop(): Promise<void>;
 }
 
@@ -50,7 +58,13 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
     maxManifestBytes: config.registry.maxManifestBytes,
     cacheBytes: config.registry.manifestCacheBytes,
   });
+  const retention = new RetentionService(metadata, registry.manifests, clock, (err: unknown) =>
+    logger.error({ err }, 'retention execution failed'),
+  );
+  const scheduler = createScheduler(config, blobStore, metadata, clock, logger);
   const api = createApiHandler({
+    jobs: scheduler,
+    retention,
     metadata,
     blobStore,
     registry,
@@ -117,6 +131,10 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
     server.listen(config.server.port, config.server.host, () => resolveListen());
   });
   const port = (server.address() as AddressInfo).port;
+  await registerRetentionSchedules(scheduler, retention, clock, (err: unknown) =>
+    logger.error({ err }, 'retention schedule update failed'),
+  );
+  await scheduler.start();
   const shownHost =
     config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
 
@@ -132,6 +150,8 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
       await closed;
       clearInterval(sweep);
       clearTimeout(grace);
+      await scheduler.close();
+      await retention.runner.idle();
       await registry.close();
       await metadata.close();
       await blobStore.close();
@@ -148,6 +168,8 @@ export async function startBerth(config: BerthConfig, options: BerthOptions = {}
     metadata,
     auth: auth.services,
     logger,
+    scheduler,
+    retention,
     stop,
   };
 }

@@ -116,6 +116,25 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    lifecycle: z
+      .object({
+        /** GC keeps blobs written, and links and manifests made, within this window (default 2 h). */
+        gcGraceSeconds: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(2 * 3600),
+        /** Upload sessions older than this are purged with their bytes (default 24 h). */
+        uploadTtlSeconds: z.coerce
+          .number()
+          .int()
+          .min(60)
+          .default(24 * 3600),
+        /** How often the scheduler looks for due schedules. */
+        schedulerTickSeconds: z.coerce.number().int().min(0).default(30),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -138,6 +157,8 @@ export const environmentKeys: Record<string, string[]> = {
   // A secret (it holds the password): a deployment passes it from its secret store, not in the file.
   BERTH_METADATA_URL: ['metadata', 'url'],
   BERTH_MAX_MANIFEST_BYTES: ['registry', 'maxManifestBytes'],
+  BERTH_GC_GRACE_SECONDS: ['lifecycle', 'gcGraceSeconds'],
+  BERTH_UPLOAD_TTL_SECONDS: ['lifecycle', 'uploadTtlSeconds'],
   BERTH_AUTH_ENABLED: ['auth', 'enabled'],
   BERTH_EXTERNAL_URL: ['auth', 'externalUrl'],
   BERTH_TOKEN_LIFETIME_SECONDS: ['auth', 'tokenLifetimeSeconds'],

@@ -6,7 +6,9 @@ import { migrations } from '../../src/metadata/postgres/migrations.js';
 import { PostgresMetadataStore } from '../../src/metadata/postgres/store.js';
 import { createDatabase, type TestDatabase } from '../support/postgres.js';
 import { identityStoreContract } from './identity-store.contract.js';
+import { lifecycleStoreContract } from './lifecycle-store.contract.js';
 import { metadataStoreContract, type MetadataHarness } from './metadata-store.contract.js';
+import { retentionStoreContract } from './retention-store.contract.js';
 
 const digestOf = (n: number): Digest => `sha256:${n.toString(16).padStart(64, '0')}` as Digest;
 
@@ -28,7 +30,9 @@ async function harness(): Promise<MetadataHarness> {
 }
 
 metadataStoreContract('postgres', harness);
+lifecycleStoreContract('postgres', harness);
 identityStoreContract('postgres', harness);
+retentionStoreContract('postgres', harness);
 
 describe('PostgresMetadataStore migrations', () => {
   let database: TestDatabase;
@@ -56,7 +60,10 @@ describe('PostgresMetadataStore migrations', () => {
     const versions = await client
       .query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
       .finally(() => client.end());
-    assert.deepEqual(versions.rows, [{ version: 1 }, { version: 2 }]);
+    assert.deepEqual(
+      versions.rows,
+      migrations.map((m) => ({ version: m.version })).sort((a, b) => a.version - b.version),
+    );
   });
 });
 

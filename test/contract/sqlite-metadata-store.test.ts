@@ -8,7 +8,9 @@ import type { Digest } from '../../src/core/oci/digest.js';
 import { migrations } from '../../src/metadata/sqlite/migrations.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/store.js';
 import { identityStoreContract } from './identity-store.contract.js';
+import { lifecycleStoreContract } from './lifecycle-store.contract.js';
 import { metadataStoreContract, type MetadataHarness } from './metadata-store.contract.js';
+import { retentionStoreContract } from './retention-store.contract.js';
 
 const digest = `sha256:${'1'.repeat(64)}` as Digest;
 const user = { username: 'u', email: '', realname: '', comment: '', sysadmin: false, passwordHash: 'h' };
@@ -26,7 +28,9 @@ async function harness(): Promise<MetadataHarness> {
 }
 
 metadataStoreContract('sqlite', harness);
+lifecycleStoreContract('sqlite', harness);
 identityStoreContract('sqlite', harness);
+retentionStoreContract('sqlite', harness);
 
 describe('SqliteMetadataStore migrations', () => {
   it('upgrades a version 1 database in place, keeping its manifests', async () => {

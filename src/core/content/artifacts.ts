@@ -6,6 +6,7 @@ import type { Digest } from '../oci/digest.js';
 import { indexTypes } from '../oci/media-types.js';
 import { parseReference, requireTag } from '../oci/names.js';
 import type { BlobStore, Clock, Counted, ManifestRecord, MetadataStore, OffsetQuery } from '../ports.js';
+import { ArtifactDeleter } from './artifact-deleter.js';
 import { ArtifactReader, type ArtifactView } from './artifact-view.js';
 import type { Registry } from './registry.js';
 import { requireRepositoryAccess, type RepositoryRef } from './repositories.js';
@@ -38,6 +39,7 @@ const batch = 1_000;
 export class ArtifactService {
   private readonly guard: ProjectGuard;
   private readonly reader: ArtifactReader;
+  private readonly deleter: ArtifactDeleter;
 
   constructor(
     private readonly registry: Registry,
@@ -47,6 +49,7 @@ export class ArtifactService {
   ) {
     this.guard = new ProjectGuard(metadata, clock);
     this.reader = new ArtifactReader(registry.manifests, metadata, blobs);
+    this.deleter = new ArtifactDeleter(registry.manifests, metadata);
   }
 
   async list(
@@ -101,14 +104,11 @@ export class ArtifactService {
   /**
    * Deletes the artifact a tag or digest names, with all its tags (unlike `/v2`, where deleting a tag only
    * untags). An artifact that an index references cannot be deleted (412); deleting an index also deletes
-   * its children that nothing else references and that carry no tag.
+   * its children that nothing else references and that carry no tag, and its accessories (referrers).
    */
   async delete(subject: Subject, ref: RepositoryRef, reference: string): Promise<void> {
     const { name, record } = await this.locate(subject, ref, reference, 'artifact:delete');
-    if ((await this.metadata.manifests.parents(name, record.digest)).length > 0) {
-      throw new RegistryError('PRECONDITION_FAILED', 'the deleting artifact is referenced by others');
-    }
-    await this.deleteDeeply(name, record, 0);
+    await this.deleter.delete(name, record);
   }
 
   async listTags(
@@ -141,7 +141,8 @@ export class ArtifactService {
     if ((await this.metadata.tags.resolve(name, tag)) !== record.digest) {
       throw new RegistryError('NOT_FOUND', `tag ${tag.slice(0, 128)} of ${name}@${record.digest} not found`);
     }
-    await this.metadata.tags.delete(name, tag);
+    // Through the manifest service, so that immutable tags are refused.
+    await this.registry.manifests.delete(name, { kind: 'tag', tag: requireTag(tag) });
   }
 
   private async locate(
@@ -162,21 +163,6 @@ export class ArtifactService {
       );
     }
     return { access, name, record };
-  }
-
-  private async deleteDeeply(name: string, record: ManifestRecord, depth: number): Promise<void> {
-    const children = indexTypes.has(record.mediaType)
-      ? await this.metadata.manifests.children(name, record.digest)
-      : [];
-    await this.registry.manifests.delete(name, { kind: 'digest', digest: record.digest });
-    if (depth >= 4) return;
-    for (const digest of new Set(children)) {
-      const child = await this.metadata.manifests.get(name, digest);
-      if (child === undefined) continue;
-      if ((await this.metadata.manifests.parents(name, digest)).length > 0) continue;
-      if ((await this.metadata.tags.listFor(name, digest)).length > 0) continue;
-      await this.deleteDeeply(name, child, depth + 1);
-    }
   }
 }
 

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import { requireDigest, type Digest } from '../oci/digest.js';
 import type { BlobReader, BlobStore, ByteRange, Clock, MetadataStore } from '../ports.js';
+import { BlobPins } from '../lifecycle/blob-pins.js';
 import type { CallerAccess } from './access.js';
 
 export interface BlobDescription {
@@ -13,11 +14,16 @@ export type MountOutcome = { mounted: true; digest: Digest } | { mounted: false;
 
 /** Blob reads, deletes, uploads and cross-repository mounts within repositories. */
 export class BlobService {
+  /** Pins a digest against a concurrent GC between publishing and linking it. */
+  private readonly pins: BlobPins;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.pins = new BlobPins(metadata.gc, clock);
+  }
 
   /** The blob as pullable from `repository`: it must have been pushed or mounted there. */
   async describe(repository: string, digest: Digest): Promise<BlobDescription> {
@@ -60,8 +66,14 @@ export class BlobService {
       if (source === repository) continue;
       const link = await this.metadata.blobLinks.get(source, digest);
       if (link === undefined || !(await access.mayRead(source))) continue;
-      await this.metadata.blobLinks.link(repository, digest, link.size);
-      return { mounted: true, digest };
+      // The source link is checked again in the transaction that creates the new one: while it exists
+      // GC cannot condemn the blob, so the new link never points at bytes being deleted.
+      const mounted = await this.metadata.transaction(async (tx) => {
+        const held = await tx.blobLinks.get(source, digest);
+        if (held !== undefined) await tx.blobLinks.link(repository, digest, held.size);
+        return held !== undefined;
+      });
+      if (mounted) return { mounted: true, digest };
     }
     const existing = await this.metadata.blobLinks.get(repository, digest);
     if (existing !== undefined) return { mounted: true, digest };
@@ -104,8 +116,12 @@ export class BlobService {
     if (digestParam === undefined)
       throw new RegistryError('DIGEST_INVALID', 'digest query parameter is required');
     const digest = requireDigest(digestParam);
-    const result = await this.blobs.commitUpload(id, digest);
+    // Publishing drops this upload's copy when the content address exists: the pin keeps GC from
+    // deleting that file until the link below is committed (see docs/architecture.md).
+    const pin = await this.pins.pin(digest);
+    const result = await this.blobs.commitUpload(id, digest).catch(pin.fail);
     if (!result.ok) {
+      await pin.fail(undefined).catch(() => undefined);
       if (result.reason === 'unknown-upload') throw uploadUnknown(id);
       await this.cancel(repository, id);
       throw new RegistryError('DIGEST_INVALID', 'uploaded content does not match digest', {
@@ -113,10 +129,13 @@ export class BlobService {
         actual: result.actual,
       });
     }
-    await this.metadata.transaction(async (tx) => {
-      await tx.blobLinks.link(repository, digest, result.size);
-      await tx.uploads.delete(id);
-    });
+    await this.metadata
+      .transaction(async (tx) => {
+        await tx.blobLinks.link(repository, digest, result.size);
+        await tx.uploads.delete(id);
+        await tx.gc.unpin(pin.holder);
+      })
+      .catch(pin.fail);
     return { digest, size: result.size };
   }
 

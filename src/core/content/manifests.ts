@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { RegistryError } from '../errors.js';
 import { digestAlgorithm, makeDigest, type Digest } from '../oci/digest.js';
-import { parseManifest } from '../oci/manifest.js';
+import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { requireTag, type Reference } from '../oci/names.js';
-import type { BlobStore, Clock, ManifestRecord, MetadataStore } from '../ports.js';
+import type { BlobStore, Clock, ManifestRecord, MetadataScope, MetadataStore } from '../ports.js';
+import { BlobPins } from '../lifecycle/blob-pins.js';
+import { enforceQuota } from '../lifecycle/quota.js';
 import { ManifestCache } from './manifest-cache.js';
 import { readPage, type PageRequest, type PageResult } from './pagination.js';
 
@@ -26,9 +28,34 @@ export interface ManifestServiceOptions {
   cacheBytes: number;
 }
 
+/** A check a manifest must pass before anything is stored (charts: the archive must be a valid chart). */
+export interface ManifestValidator {
+  /** Throws a RegistryError (MANIFEST_INVALID) to refuse the manifest. */
+  validate(repository: string, manifest: ParsedManifest): Promise<void>;
+}
+
+/** A rule on which tags may move or go (immutable tags); throws a RegistryError (DENIED) to refuse. */
+export interface TagGuard {
+  /** Inside the commit's transaction, before `tags` are pointed at `digest`. */
+  checkPut(tx: MetadataScope, repository: string, digest: Digest, tags: string[]): Promise<void>;
+  /** Before the tag or manifest `reference` names is deleted. */
+  checkDelete(repository: string, reference: Reference): Promise<void>;
+}
+
+/** What changed in a repository; listeners keep derived views (the chart index) current. */
+export interface ManifestChange {
+  repository: string;
+  kind: 'put' | 'delete';
+}
+
 /** Manifest push, pull and delete, and the referrers index. */
 export class ManifestService {
   private readonly cache: ManifestCache;
+  /** Pins manifest bytes against a concurrent GC between writing and linking them. */
+  private readonly pins: BlobPins;
+  private readonly validators: ManifestValidator[] = [];
+  private readonly tagGuards: TagGuard[] = [];
+  private readonly listeners = new Set<(change: ManifestChange) => void>();
 
   constructor(
     private readonly blobs: BlobStore,
@@ -37,6 +64,25 @@ export class ManifestService {
     private readonly options: ManifestServiceOptions,
   ) {
     this.cache = new ManifestCache(options.cacheBytes);
+    this.pins = new BlobPins(metadata.gc, clock);
+  }
+
+  addValidator(validator: ManifestValidator): void {
+    this.validators.push(validator);
+  }
+
+  addTagGuard(guard: TagGuard): void {
+    this.tagGuards.push(guard);
+  }
+
+  /** Calls `listener` after every committed manifest put or delete on this node; returns the unsubscribe. */
+  onChange(listener: (change: ManifestChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(repository: string, kind: ManifestChange['kind']): void {
+    for (const listener of this.listeners) listener({ repository, kind });
   }
 
   /**
@@ -69,8 +115,10 @@ export class ManifestService {
       ...new Set([...(reference.kind === 'tag' ? [reference.tag] : []), ...extraTags.map(requireTag)]),
     ];
     const manifest = parseManifest(content, contentType);
+    for (const validator of this.validators) await validator.validate(repository, manifest);
 
-    await this.blobs.putVerified(digest, content);
+    const pin = await this.pins.pin(digest);
+    await this.blobs.putVerified(digest, content).catch(pin.fail);
     const now = this.clock.now();
     const record: ManifestRecord = {
       repository,
@@ -84,28 +132,34 @@ export class ManifestService {
     };
     const blobDigests = [...new Set(manifest.blobs.map((b) => b.digest))];
     const children = [...new Set(manifest.manifests.map((m) => m.digest))];
-    await this.metadata.transaction(async (tx) => {
-      const missingBlobs = await tx.blobLinks.missing(repository, blobDigests);
-      if (missingBlobs.length > 0) {
-        throw new RegistryError(
-          'MANIFEST_BLOB_UNKNOWN',
-          'manifest references a blob unknown to this repository',
-          { digest: missingBlobs[0] },
-        );
-      }
-      const missingChildren = await tx.manifests.missing(repository, children);
-      if (missingChildren.length > 0) {
-        throw new RegistryError(
-          'MANIFEST_BLOB_UNKNOWN',
-          'index references a manifest unknown to this repository',
-          { digest: missingChildren[0] },
-        );
-      }
-      await tx.blobLinks.link(repository, digest, content.length);
-      await tx.manifests.put({ ...record, blobs: blobDigests, children });
-      for (const tag of tags) await tx.tags.set(repository, tag, digest, now);
-    });
+    await this.metadata
+      .transaction(async (tx) => {
+        for (const guard of this.tagGuards) await guard.checkPut(tx, repository, digest, tags);
+        const missingBlobs = await tx.blobLinks.missing(repository, blobDigests);
+        if (missingBlobs.length > 0) {
+          throw new RegistryError(
+            'MANIFEST_BLOB_UNKNOWN',
+            'manifest references a blob unknown to this repository',
+            { digest: missingBlobs[0] },
+          );
+        }
+        const missingChildren = await tx.manifests.missing(repository, children);
+        if (missingChildren.length > 0) {
+          throw new RegistryError(
+            'MANIFEST_BLOB_UNKNOWN',
+            'index references a manifest unknown to this repository',
+            { digest: missingChildren[0] },
+          );
+        }
+        await tx.blobLinks.link(repository, digest, content.length);
+        await tx.manifests.put({ ...record, blobs: blobDigests, children });
+        for (const tag of tags) await tx.tags.set(repository, tag, digest, now);
+        await enforceQuota(tx, repository);
+        await tx.gc.unpin(pin.holder);
+      })
+      .catch(pin.fail);
     this.cache.set(digest, content);
+    this.changed(repository, 'put');
     return { digest, tags, ...(manifest.subject !== undefined && { subject: manifest.subject.digest }) };
   }
 
@@ -146,10 +200,12 @@ export class ManifestService {
 
   /** By tag: removes the tag. By digest: removes the manifest and every tag pointing at it. */
   async delete(repository: string, reference: Reference): Promise<void> {
+    for (const guard of this.tagGuards) await guard.checkDelete(repository, reference);
     if (reference.kind === 'tag') {
       if (!(await this.metadata.tags.delete(repository, reference.tag))) {
         await this.resolve(repository, reference); // throws NAME_UNKNOWN or MANIFEST_UNKNOWN
       }
+      this.changed(repository, 'delete');
       return;
     }
     const digest = reference.digest;
@@ -160,6 +216,7 @@ export class ManifestService {
       return true;
     });
     if (!removed) await this.resolve(repository, reference);
+    this.changed(repository, 'delete');
   }
 
   /**

@@ -44,7 +44,7 @@ export interface ProjectSummary {
   repoCount: number;
   /** Members per role; present when the caller may list members. */
   members?: Record<RoleId, number>;
-  /** Present when the caller may read the quota. `used` is 0 until quotas are accounted. */
+  /** Present when the caller may read the quota; `used` counts each blob once per project. */
   quota?: { hard: number; used: number };
 }
 
@@ -181,7 +181,8 @@ export class ProjectService {
       for (const member of await this.metadata.members.list(project.id)) counts[member.roleId] += 1;
       summary.members = counts;
     }
-    if (permissions.has('quota:read')) summary.quota = { hard: project.storageLimit, used: 0 };
+    if (permissions.has('quota:read'))
+      summary.quota = { hard: project.storageLimit, used: await this.metadata.quotas.usage(project.name) };
     return summary;
   }
 

@@ -10,8 +10,11 @@ import { ProjectMetadataService } from '../../core/iam/project-metadata.js';
 import { ProjectService } from '../../core/iam/projects.js';
 import { RobotService } from '../../core/iam/robots.js';
 import { UserService } from '../../core/iam/users.js';
+import { ImmutableRuleService } from '../../core/lifecycle/immutable/service.js';
+import { RetentionService } from '../../core/lifecycle/retention/service.js';
 import type { Digest } from '../../core/oci/digest.js';
 import type { BlobStore, Clock, MetadataStore, PasswordHasher } from '../../core/ports.js';
+import type { JobControl } from '../../core/lifecycle/jobs.js';
 import { requestPath } from '../oci/routes.js';
 import { ApiAuthenticator, type Caller, type LoginPort, type SubjectRefresher } from './auth.js';
 import { readForm, readJson } from './body.js';
@@ -21,10 +24,13 @@ import { Router, parsePart, type ApiResponse, type Route } from './router.js';
 import type { ApiServices } from './routes/common.js';
 import { memberRoutes } from './routes/members.js';
 import { projectRoutes } from './routes/projects.js';
+import { immutableRoutes } from './routes/immutable.js';
 import { repositoryRoutes } from './routes/repositories.js';
+import { retentionRoutes } from './routes/retention.js';
 import { robotRoutes } from './routes/robots.js';
 import { sessionRoutes } from './routes/session.js';
 import { systemRoutes } from './routes/system.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import { userRoutes } from './routes/users.js';
 import { SessionCodec, cookie, csrfCookie, isSecure, sessionCookie } from './session.js';
 
@@ -45,6 +51,10 @@ export interface ApiOptions {
   /** Session lifetime (sliding); default one hour. */
   sessionTtlMs?: number;
   robotDefaultDurationDays?: number;
+  /** The job scheduler (GC runs and schedules); without it `/system/gc` cannot start runs. */
+  jobs?: JobControl;
+  /** Retention policies and executions; made here when not given (the composition root shares one with the scheduler). */
+  retention?: RetentionService;
 }
 
 export const apiBasePath = '/api/v2.0';
@@ -90,6 +100,8 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     repositories: new RepositoryService(metadata, clock),
     artifacts: new ArtifactService(options.registry, metadata, options.blobStore, clock),
     search: new SearchService(projects, metadata, clock),
+    retention: options.retention ?? new RetentionService(metadata, options.registry.manifests, clock),
+    immutableRules: new ImmutableRuleService(metadata, clock),
     auth,
     sessions,
     system: {
@@ -109,6 +121,9 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     ...robotRoutes(services),
     ...userRoutes(services),
     ...repositoryRoutes(services),
+    ...retentionRoutes(services),
+    ...immutableRoutes(services),
+    ...lifecycleRoutes(metadata, clock, options.jobs),
     ...systemRoutes(services, () => (document ??= openApiDocument(apiRoutes, options.version))),
   ];
   const api = new Router(apiRoutes);

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { lifecycleSchemaPostgres } from './lifecycle-schema.js';
 
 /**
  * Versioned schema changes, applied in order at start. Every text column that is sorted or compared
@@ -124,6 +125,54 @@ export const migrations: { version: number; sql: string }[] = [
         value text NOT NULL
       );
     `,
+  },
+  {
+    // Tag retention (policies, executions, per-repository tasks with their logs) and immutable tag rules.
+    // Policies and rules are Harbor's JSON, kept as written (json, not jsonb); they go with their project.
+    version: 4,
+    sql: `
+      CREATE TABLE retention_policies (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        project_id bigint NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        body json NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE INDEX retention_policies_by_project ON retention_policies (project_id);
+      CREATE TABLE retention_executions (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        policy_id bigint NOT NULL REFERENCES retention_policies (id) ON DELETE CASCADE,
+        status text NOT NULL,
+        trigger text NOT NULL,
+        dry_run boolean NOT NULL,
+        start_time timestamptz NOT NULL,
+        end_time timestamptz
+      );
+      CREATE INDEX retention_executions_by_policy ON retention_executions (policy_id, id);
+      CREATE TABLE retention_tasks (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        execution_id bigint NOT NULL REFERENCES retention_executions (id) ON DELETE CASCADE,
+        repository text COLLATE "C" NOT NULL,
+        status text NOT NULL,
+        start_time timestamptz NOT NULL,
+        end_time timestamptz,
+        total integer NOT NULL DEFAULT 0,
+        retained integer NOT NULL DEFAULT 0,
+        log text NOT NULL DEFAULT ''
+      );
+      CREATE INDEX retention_tasks_by_execution ON retention_tasks (execution_id, id);
+      CREATE TABLE immutable_rules (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        project_id bigint NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        body json NOT NULL
+      );
+      CREATE INDEX immutable_rules_by_project ON immutable_rules (project_id, id);
+    `,
+  },
+  {
+    // Jobs, garbage collection and storage quotas (see lifecycle-schema.ts).
+    version: 3,
+    sql: lifecycleSchemaPostgres,
   },
 ];
 

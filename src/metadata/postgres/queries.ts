@@ -443,7 +443,10 @@ export class PostgresQueries {
 }
 
 /** The port over one Queryable. */
-export function scopeOver(q: PostgresQueries, i: PostgresIdentityQueries): MetadataScope {
+export function scopeOver(
+  q: PostgresQueries,
+  i: PostgresIdentityQueries,
+): Omit<MetadataScope, 'retention' | 'immutableRules' | 'jobs' | 'gc' | 'quotas'> {
   return {
     repositories: {
       exists: q.repositoryExists.bind(q),

@@ -3,6 +3,9 @@ import type { MetadataScope, MetadataStore } from '../../core/ports.js';
 import { PostgresIdentityQueries } from './identity-queries.js';
 import { migrate } from './migrations.js';
 import { PostgresQueries, scopeOver } from './queries.js';
+import { PostgresLifecycleQueries } from './lifecycle-queries.js';
+import { jobsGcQuotaScope, jobsGcQuotaStores } from './lifecycle-scope.js';
+import { PostgresRetentionQueries, lifecycleScope } from './retention-queries.js';
 
 export interface PostgresMetadataOptions {
   /** Most connections this node opens; each transaction holds one until it ends. */
@@ -33,6 +36,11 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly members: MetadataScope['members'];
   readonly robots: MetadataScope['robots'];
   readonly settings: MetadataScope['settings'];
+  readonly retention: MetadataScope['retention'];
+  readonly immutableRules: MetadataScope['immutableRules'];
+  readonly jobs: MetadataScope['jobs'];
+  readonly gc: MetadataScope['gc'];
+  readonly quotas: MetadataScope['quotas'];
 
   /** Construction is async (connect, migrate), hence this factory. */
   static async connect(url: string, options: PostgresMetadataOptions = {}): Promise<PostgresMetadataStore> {
@@ -48,7 +56,11 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   private constructor(private readonly pool: Pool) {
-    const reads = scopeOver(new PostgresQueries(pool, false), new PostgresIdentityQueries(pool));
+    const reads = {
+      ...scopeOver(new PostgresQueries(pool, false), new PostgresIdentityQueries(pool)),
+      ...lifecycleScope(new PostgresRetentionQueries(pool)),
+      ...jobsGcQuotaScope(new PostgresLifecycleQueries(pool, false)),
+    };
     const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => this.transaction(fn);
     this.repositories = {
       ...reads.repositories,
@@ -80,6 +92,10 @@ export class PostgresMetadataStore implements MetadataStore {
     this.members = reads.members;
     this.robots = reads.robots;
     this.settings = reads.settings;
+    // Retention and immutable rule writes are one statement each and take no repository lock.
+    this.retention = reads.retention;
+    this.immutableRules = reads.immutableRules;
+    ({ jobs: this.jobs, gc: this.gc, quotas: this.quotas } = jobsGcQuotaStores(reads, inTx, pool));
   }
 
   /**
@@ -93,9 +109,11 @@ export class PostgresMetadataStore implements MetadataStore {
     try {
       try {
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-        const result = await fn(
-          scopeOver(new PostgresQueries(client, true), new PostgresIdentityQueries(client)),
-        );
+        const result = await fn({
+          ...scopeOver(new PostgresQueries(client, true), new PostgresIdentityQueries(client)),
+          ...lifecycleScope(new PostgresRetentionQueries(client)),
+          ...jobsGcQuotaScope(new PostgresLifecycleQueries(client, true)),
+        });
         await client.query('COMMIT');
         return result;
       } catch (error) {

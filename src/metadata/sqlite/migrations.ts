@@ -1,3 +1,5 @@
+import { lifecycleSchemaSqlite } from './lifecycle-schema.js';
+
 /**
  * Versioned schema changes, applied in order at start. Text columns compare with SQLite's default
  * BINARY collation, which is byte order: exactly what tag lists and the catalog must be sorted by.
@@ -114,6 +116,54 @@ export const migrations: { version: number; sql: string }[] = [
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    // Jobs, garbage collection and storage quotas (see lifecycle-schema.ts).
+    version: 3,
+    sql: lifecycleSchemaSqlite,
+  },
+  {
+    // Tag retention (policies, executions, per-repository tasks with their logs) and immutable tag rules.
+    // Policies and rules are Harbor's JSON, kept as written; they go with their project.
+    version: 4,
+    sql: `
+      CREATE TABLE retention_policies (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX retention_policies_by_project ON retention_policies (project_id);
+      CREATE TABLE retention_executions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        policy_id INTEGER NOT NULL REFERENCES retention_policies (id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+        start_time INTEGER NOT NULL,
+        end_time INTEGER
+      );
+      CREATE INDEX retention_executions_by_policy ON retention_executions (policy_id, id);
+      CREATE TABLE retention_tasks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        execution_id INTEGER NOT NULL REFERENCES retention_executions (id) ON DELETE CASCADE,
+        repository TEXT NOT NULL,
+        status TEXT NOT NULL,
+        start_time INTEGER NOT NULL,
+        end_time INTEGER,
+        total INTEGER NOT NULL DEFAULT 0,
+        retained INTEGER NOT NULL DEFAULT 0,
+        log TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX retention_tasks_by_execution ON retention_tasks (execution_id, id);
+      CREATE TABLE immutable_rules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX immutable_rules_by_project ON immutable_rules (project_id, id);
     `,
   },
 ];

@@ -6,6 +6,9 @@ import { GroupCommitter } from './group-commit.js';
 import { SqliteIdentityQueries } from './identity-queries.js';
 import { migrations } from './migrations.js';
 import { SqliteQueries } from './queries.js';
+import { SqliteLifecycleQueries } from './lifecycle-queries.js';
+import { jobsGcQuotaScope, jobsGcQuotaStores } from './lifecycle-scope.js';
+import { SqliteRetentionQueries, lifecycleScope, lifecycleStores } from './retention-queries.js';
 
 /**
  * The embedded MetadataStore on SQLite (better-sqlite3). Two connections: one writer, used by one
@@ -24,6 +27,11 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly members: MetadataScope['members'];
   readonly robots: MetadataScope['robots'];
   readonly settings: MetadataScope['settings'];
+  readonly retention: MetadataScope['retention'];
+  readonly immutableRules: MetadataScope['immutableRules'];
+  readonly jobs: MetadataScope['jobs'];
+  readonly gc: MetadataScope['gc'];
+  readonly quotas: MetadataScope['quotas'];
 
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
@@ -38,8 +46,16 @@ export class SqliteMetadataStore implements MetadataStore {
     this.reader = openConnection(path);
     this.writes = new SqliteQueries(this.writer);
     this.committer = new GroupCommitter(this.writer);
-    this.writeScope = scopeOver(this.writes, new SqliteIdentityQueries(this.writer));
-    const reads = scopeOver(new SqliteQueries(this.reader), new SqliteIdentityQueries(this.reader));
+    this.writeScope = {
+      ...scopeOver(this.writes, new SqliteIdentityQueries(this.writer)),
+      ...lifecycleScope(new SqliteRetentionQueries(this.writer)),
+      ...jobsGcQuotaScope(new SqliteLifecycleQueries(this.writer), this),
+    };
+    const reads = {
+      ...scopeOver(new SqliteQueries(this.reader), new SqliteIdentityQueries(this.reader)),
+      ...lifecycleScope(new SqliteRetentionQueries(this.reader)),
+      ...jobsGcQuotaScope(new SqliteLifecycleQueries(this.reader), this),
+    };
     // Reads go to the reader connection; each write outside an explicit transaction is one transaction.
     const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => this.transaction(fn);
     this.repositories = {
@@ -97,6 +113,8 @@ export class SqliteMetadataStore implements MetadataStore {
       putIfAbsent: (key, value) => inTx((tx) => tx.settings.putIfAbsent(key, value)),
       put: (key, value) => inTx((tx) => tx.settings.put(key, value)),
     };
+    ({ retention: this.retention, immutableRules: this.immutableRules } = lifecycleStores(reads, inTx));
+    ({ jobs: this.jobs, gc: this.gc, quotas: this.quotas } = jobsGcQuotaStores(reads, inTx));
   }
 
   transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
@@ -137,7 +155,10 @@ function migrate(db: Database.Database): void {
 }
 
 /** The async port over one connection's synchronous queries. */
-function scopeOver(q: SqliteQueries, i: SqliteIdentityQueries): MetadataScope {
+function scopeOver(
+  q: SqliteQueries,
+  i: SqliteIdentityQueries,
+): Omit<MetadataScope, 'retention' | 'immutableRules' | 'jobs' | 'gc' | 'quotas'> {
   const lift =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
     (...args: A): Promise<R> =>

@@ -4,6 +4,8 @@ import type { RepositoryService } from '../../../core/content/repositories.js';
 import type { SearchService } from '../../../core/content/search.js';
 import { projectRef, type ProjectRef } from '../../../core/iam/guard.js';
 import type { MemberService } from '../../../core/iam/members.js';
+import type { ImmutableRuleService } from '../../../core/lifecycle/immutable/service.js';
+import type { RetentionService } from '../../../core/lifecycle/retention/service.js';
 import type { ProjectMetadataService } from '../../../core/iam/project-metadata.js';
 import type { ProjectService } from '../../../core/iam/projects.js';
 import type { RobotService } from '../../../core/iam/robots.js';
@@ -25,6 +27,8 @@ export interface ApiServices {
   repositories: RepositoryService;
   artifacts: ArtifactService;
   search: SearchService;
+  retention: RetentionService;
+  immutableRules: ImmutableRuleService;
   auth: ApiAuthenticator;
   sessions: () => Promise<SessionCodec>;
   system: SystemFacts;

@@ -30,13 +30,24 @@ const pool = new BufferPool(256 * 1024, 64);
  * and closes the file. Resolves when everything was handed to the sink; rejects if the sink fails or
  * closes early.
  */
-export async function pumpFile(handle: FileHandle, start: number, end: number, sink: Writable): Promise<void> {
+export async function pumpFile(
+  handle: FileHandle,
+  start: number,
+  end: number,
+  sink: Writable,
+): Promise<void> {
   try {
     let position = start;
     while (position <= end) {
-      if (sink.destroyed) throw Object.assign(new Error('sink closed'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+      if (sink.destroyed)
+        throw Object.assign(new Error('sink closed'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
       const buffer = pool.take();
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position + 1), position);
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, end - position + 1),
+        position,
+      );
       if (bytesRead === 0) throw new Error(`file ended at byte ${position}, expected ${end + 1}`);
       position += bytesRead;
       const accepted = sink.write(buffer.subarray(0, bytesRead), (error) => {

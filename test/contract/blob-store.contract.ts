@@ -40,7 +40,10 @@ export function blobStoreContract(name: string, create: () => Promise<BlobStoreH
       const content = Buffer.from('contract: a small blob');
       const digest = sha256(content);
       const id = await store.startUpload();
-      assert.deepEqual(await store.appendUpload(id, Readable.from([content]), 0), { ok: true, offset: content.length });
+      assert.deepEqual(await store.appendUpload(id, Readable.from([content]), 0), {
+        ok: true,
+        offset: content.length,
+      });
       assert.equal(await store.stat(digest), undefined, 'not visible before commit');
       assert.deepEqual(await store.commitUpload(id, digest), { ok: true, size: content.length });
       assert.deepEqual(await store.stat(digest), { digest, size: content.length });
@@ -58,7 +61,11 @@ export function blobStoreContract(name: string, create: () => Promise<BlobStoreH
         offset += part.length;
         assert.deepEqual(result, { ok: true, offset });
       }
-      assert.deepEqual(await store.appendUpload(id, Readable.from([Buffer.from('x')]), 5), { ok: false, reason: 'offset-mismatch', offset });
+      assert.deepEqual(await store.appendUpload(id, Readable.from([Buffer.from('x')]), 5), {
+        ok: false,
+        reason: 'offset-mismatch',
+        offset,
+      });
       assert.deepEqual(await store.uploadStatus(id), { offset });
       assert.deepEqual(await store.commitUpload(id, sha256(whole)), { ok: true, size: whole.length });
       const reader = await store.open(sha256(whole));
@@ -112,7 +119,10 @@ export function blobStoreContract(name: string, create: () => Promise<BlobStoreH
       assert.ok(status, 'the session survives');
       const kept = status.offset;
       const rest = Buffer.from('resumed');
-      assert.deepEqual(await store.appendUpload(id, Readable.from([rest]), kept), { ok: true, offset: kept + rest.length });
+      assert.deepEqual(await store.appendUpload(id, Readable.from([rest]), kept), {
+        ok: true,
+        offset: kept + rest.length,
+      });
       const whole = Buffer.concat([Buffer.alloc(kept, 3), rest]);
       assert.deepEqual(await store.commitUpload(id, sha256(whole)), { ok: true, size: whole.length });
     });
@@ -147,8 +157,14 @@ export function blobStoreContract(name: string, create: () => Promise<BlobStoreH
       const id = await store.startUpload();
       await store.cancelUpload(id);
       assert.equal(await store.uploadStatus(id), undefined);
-      assert.deepEqual(await store.appendUpload(id, Readable.from([Buffer.from('x')]), 0), { ok: false, reason: 'unknown-upload' });
-      assert.deepEqual(await store.commitUpload('not-an-upload', sha256(Buffer.from(''))), { ok: false, reason: 'unknown-upload' });
+      assert.deepEqual(await store.appendUpload(id, Readable.from([Buffer.from('x')]), 0), {
+        ok: false,
+        reason: 'unknown-upload',
+      });
+      assert.deepEqual(await store.commitUpload('not-an-upload', sha256(Buffer.from(''))), {
+        ok: false,
+        reason: 'unknown-upload',
+      });
       assert.equal(await store.uploadStatus('../../etc/passwd'), undefined);
     });
 

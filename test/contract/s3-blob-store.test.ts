@@ -40,7 +40,6 @@ function baseOptions(bucket: string): S3BlobStoreOptions {
   };
 }
 
-
 async function multipartUploads(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
   return (page.Uploads ?? []).map((upload) => upload.Key ?? '');

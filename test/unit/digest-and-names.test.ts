@@ -27,16 +27,44 @@ describe('digests', () => {
     it(`rejects ${JSON.stringify(bad.slice(0, 24))}`, () => {
       const parsed = parseDigest(bad);
       assert.equal(parsed.ok, false);
-      assert.throws(() => requireDigest(bad), (e: unknown) => e instanceof RegistryError && e.code === 'DIGEST_INVALID');
+      assert.throws(
+        () => requireDigest(bad),
+        (e: unknown) => e instanceof RegistryError && e.code === 'DIGEST_INVALID',
+      );
     });
   }
 });
 
 describe('repository names', () => {
-  for (const good of ['a', 'library/alpine', 'a/b/c/d', 'my-app', 'my__app', 'my.app', 'a--b', 'x1/y_2.z-3']) {
+  for (const good of [
+    'a',
+    'library/alpine',
+    'a/b/c/d',
+    'my-app',
+    'my__app',
+    'my.app',
+    'a--b',
+    'x1/y_2.z-3',
+  ]) {
     it(`accepts ${good}`, () => assert.equal(isRepositoryName(good), true));
   }
-  for (const bad of ['', 'A', 'Library/alpine', '../etc', 'a/../b', '%2e%2e', 'a//b', '/a', 'a/', '-a', 'a-', 'a___b', 'a..b', 'a b', 'a'.repeat(256)]) {
+  for (const bad of [
+    '',
+    'A',
+    'Library/alpine',
+    '../etc',
+    'a/../b',
+    '%2e%2e',
+    'a//b',
+    '/a',
+    'a/',
+    '-a',
+    'a-',
+    'a___b',
+    'a..b',
+    'a b',
+    'a'.repeat(256),
+  ]) {
     it(`rejects ${JSON.stringify(bad.slice(0, 30))}`, () => assert.equal(isRepositoryName(bad), false));
   }
   it('accepts a 255-character name and no longer', () => {
@@ -62,7 +90,13 @@ describe('tags and references', () => {
   });
 
   it('treats anything with a colon as a digest and rejects a malformed one as DIGEST_INVALID', () => {
-    assert.throws(() => parseReference('sha256:baddigeststring'), (e: unknown) => e instanceof RegistryError && e.code === 'DIGEST_INVALID');
-    assert.throws(() => parseReference('bad tag'), (e: unknown) => e instanceof RegistryError && e.code === 'TAG_INVALID');
+    assert.throws(
+      () => parseReference('sha256:baddigeststring'),
+      (e: unknown) => e instanceof RegistryError && e.code === 'DIGEST_INVALID',
+    );
+    assert.throws(
+      () => parseReference('bad tag'),
+      (e: unknown) => e instanceof RegistryError && e.code === 'TAG_INVALID',
+    );
   });
 });

@@ -27,13 +27,19 @@ describe('manifest parsing', () => {
     const parsed = parseManifest(json(image({ subject: { mediaType: oci, digest: d(9), size: 5 } })), oci);
     assert.equal(parsed.kind, 'image');
     assert.equal(parsed.mediaType, oci);
-    assert.deepEqual(parsed.blobs.map((b) => b.digest), [d(1), d(2)]);
+    assert.deepEqual(
+      parsed.blobs.map((b) => b.digest),
+      [d(1), d(2)],
+    );
     assert.equal(parsed.artifactType, 'application/vnd.oci.image.config.v1+json');
     assert.equal(parsed.subject?.digest, d(9));
   });
 
   it('prefers an explicit artifactType', () => {
-    assert.equal(parseManifest(json(image({ artifactType: 'application/x-sbom' })), oci).artifactType, 'application/x-sbom');
+    assert.equal(
+      parseManifest(json(image({ artifactType: 'application/x-sbom' })), oci).artifactType,
+      'application/x-sbom',
+    );
   });
 
   it('takes the type from Content-Type when the body has none (Helm)', () => {
@@ -45,28 +51,71 @@ describe('manifest parsing', () => {
   it('reads indexes and Docker manifest lists, including empty ones', () => {
     const list = 'application/vnd.docker.distribution.manifest.list.v2+json';
     const parsed = parseManifest(
-      json({ schemaVersion: 2, mediaType: list, manifests: [{ mediaType: oci, digest: d(3), size: 1, platform: { os: 'linux', architecture: 'arm64' } }] }),
+      json({
+        schemaVersion: 2,
+        mediaType: list,
+        manifests: [
+          { mediaType: oci, digest: d(3), size: 1, platform: { os: 'linux', architecture: 'arm64' } },
+        ],
+      }),
       list,
     );
     assert.equal(parsed.kind, 'index');
-    assert.deepEqual(parsed.manifests.map((m) => m.digest), [d(3)]);
-    assert.equal(parseManifest(json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }), undefined).manifests.length, 0);
+    assert.deepEqual(
+      parsed.manifests.map((m) => m.digest),
+      [d(3)],
+    );
+    assert.equal(
+      parseManifest(
+        json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }),
+        undefined,
+      ).manifests.length,
+      0,
+    );
   });
 
   it('leaves foreign layers with urls out of the blobs to check', () => {
     const parsed = parseManifest(
-      json(image({ layers: [{ mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: d(4), size: 1, urls: ['https://example.invalid/x'] }] })),
+      json(
+        image({
+          layers: [
+            {
+              mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+              digest: d(4),
+              size: 1,
+              urls: ['https://example.invalid/x'],
+            },
+          ],
+        }),
+      ),
       oci,
     );
-    assert.deepEqual(parsed.blobs.map((b) => b.digest), [d(1)]);
+    assert.deepEqual(
+      parsed.blobs.map((b) => b.digest),
+      [d(1)],
+    );
   });
 
   it('checks embedded data against the digest', () => {
     const data = Buffer.from('{}');
     const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    const good = image({ config: { mediaType: 'application/vnd.oci.empty.v1+json', digest, size: 2, data: data.toString('base64') } });
+    const good = image({
+      config: {
+        mediaType: 'application/vnd.oci.empty.v1+json',
+        digest,
+        size: 2,
+        data: data.toString('base64'),
+      },
+    });
     assert.equal(parseManifest(json(good), oci).blobs[0]?.digest, digest);
-    const bad = image({ config: { mediaType: 'application/vnd.oci.empty.v1+json', digest, size: 2, data: Buffer.from('[]').toString('base64') } });
+    const bad = image({
+      config: {
+        mediaType: 'application/vnd.oci.empty.v1+json',
+        digest,
+        size: 2,
+        data: Buffer.from('[]').toString('base64'),
+      },
+    });
     rejects(json(bad), oci, /data does not match/);
   });
 
@@ -76,10 +125,22 @@ describe('manifest parsing', () => {
     rejects(json(image({ schemaVersion: 1 })), oci, /schema 1/);
     rejects(json(image({ schemaVersion: 3 })), oci, /schemaVersion must be 2/);
     rejects(json(image({ layers: 'x' })), oci, /layers must be a list/);
-    rejects(json(image({ config: { mediaType: 'x', digest: 'sha256:bad', size: 1 } })), oci, /config\.digest/);
+    rejects(
+      json(image({ config: { mediaType: 'x', digest: 'sha256:bad', size: 1 } })),
+      oci,
+      /config\.digest/,
+    );
     rejects(json(image({ config: { mediaType: 'x', digest: d(1), size: -1 } })), oci, /config\.size/);
     rejects(json(image({ annotations: { a: 1 } })), oci, /annotations/);
-    rejects(json(image({ mediaType: 'application/vnd.oci.image.index.v1+json' })), oci, /does not match Content-Type/);
-    rejects(json({ schemaVersion: 2, mediaType: 'application/x-unknown' }), undefined, /unsupported manifest media type/);
+    rejects(
+      json(image({ mediaType: 'application/vnd.oci.image.index.v1+json' })),
+      oci,
+      /does not match Content-Type/,
+    );
+    rejects(
+      json({ schemaVersion: 2, mediaType: 'application/x-unknown' }),
+      undefined,
+      /unsupported manifest media type/,
+    );
   });
 });

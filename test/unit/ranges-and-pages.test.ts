@@ -45,7 +45,10 @@ describe('pagination', () => {
 
   it('returns exactly n items and the cursor of the next page', async () => {
     assert.deepEqual(await fetchPage(readPage({ n: '2' }), query), { items: ['a', 'b'], next: 'b' });
-    assert.deepEqual(await fetchPage(readPage({ n: '2', last: 'b' }), query), { items: ['c', 'd'], next: 'd' });
+    assert.deepEqual(await fetchPage(readPage({ n: '2', last: 'b' }), query), {
+      items: ['c', 'd'],
+      next: 'd',
+    });
     assert.deepEqual(await fetchPage(readPage({ n: '2', last: 'd' }), query), { items: ['e'] });
   });
   it('n=0 is empty with no next page; last works without n', async () => {
@@ -54,7 +57,10 @@ describe('pagination', () => {
   });
   it('rejects a malformed n', () => {
     for (const n of ['-1', 'x', '1.5', '']) {
-      assert.throws(() => readPage({ n }), (e: unknown) => e instanceof RegistryError && e.code === 'PAGINATION_NUMBER_INVALID');
+      assert.throws(
+        () => readPage({ n }),
+        (e: unknown) => e instanceof RegistryError && e.code === 'PAGINATION_NUMBER_INVALID',
+      );
     }
   });
 });

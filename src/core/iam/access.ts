@@ -25,11 +25,15 @@ export class AccessService {
 
   /** The project and the subject's role in it; undefined when the project does not exist. */
   async context(subject: Subject, projectName: string): Promise<ProjectContext | undefined> {
-    const project = await this.cached(this.projects, projectName, () => this.metadata.projects.getByName(projectName));
+    const project = await this.cached(this.projects, projectName, () =>
+      this.metadata.projects.getByName(projectName),
+    );
     if (project === undefined) return undefined;
     if (subject.kind !== 'user') return { project };
     const key = `${project.id}:${subject.user.id}`;
-    const memberRole = await this.cached(this.roles, key, () => this.metadata.members.roleOf(project.id, subject.user.id));
+    const memberRole = await this.cached(this.roles, key, () =>
+      this.metadata.members.roleOf(project.id, subject.user.id),
+    );
     return memberRole === undefined ? { project } : { project, memberRole };
   }
 

@@ -40,7 +40,9 @@ export class IdentityService {
   async refresh(kind: 'user' | 'robot', name: string): Promise<Subject | undefined> {
     if (kind === 'robot') {
       const robot = await this.metadata.robots.getByName(name);
-      return robot !== undefined && isActiveRobot(robot, this.clock.now()) ? { kind: 'robot', robot } : undefined;
+      return robot !== undefined && isActiveRobot(robot, this.clock.now())
+        ? { kind: 'robot', robot }
+        : undefined;
     }
     const user = await this.metadata.users.getByName(name);
     return user === undefined ? undefined : { kind: 'user', user };

@@ -60,7 +60,8 @@ export class LoginLimiter {
 
   private prune(now: number): void {
     for (const [key, entry] of this.entries) {
-      if (entry.lockedUntil <= now && entry.failures.every((t) => t <= now - this.options.windowMs)) this.entries.delete(key);
+      if (entry.lockedUntil <= now && entry.failures.every((t) => t <= now - this.options.windowMs))
+        this.entries.delete(key);
     }
   }
 }

@@ -16,7 +16,11 @@ export interface ProjectContext {
  * The one authorization policy of Berth: every `/v2`, `/api` and chart request is decided by these
  * functions, from the subject, the project and its membership. Pure: no I/O, an injected time.
  */
-export function projectPermissionsOf(subject: Subject, context: ProjectContext, now: Date): Set<ProjectPermission> {
+export function projectPermissionsOf(
+  subject: Subject,
+  context: ProjectContext,
+  now: Date,
+): Set<ProjectPermission> {
   const granted = new Set<ProjectPermission>(context.project.public ? publicProjectPermissions : []);
   if (subject.kind === 'user') {
     if (subject.user.sysadmin) return new Set(rolePermissions[1]);
@@ -27,7 +31,12 @@ export function projectPermissionsOf(subject: Subject, context: ProjectContext, 
   return granted;
 }
 
-export function may(subject: Subject, permission: ProjectPermission, context: ProjectContext, now: Date): boolean {
+export function may(
+  subject: Subject,
+  permission: ProjectPermission,
+  context: ProjectContext,
+  now: Date,
+): boolean {
   return projectPermissionsOf(subject, context, now).has(permission);
 }
 

@@ -53,7 +53,11 @@ export async function listReferrers(ctx: V2Context, name: string, digestParam: s
   if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType';
   if (page.next !== undefined) {
     const path = `/v2/${name}/referrers/${parsed.digest}`;
-    headers.Link = nextLink(artifactType === undefined ? path : `${path}?artifactType=${encodeURIComponent(artifactType)}`, request.n, page.next);
+    headers.Link = nextLink(
+      artifactType === undefined ? path : `${path}?artifactType=${encodeURIComponent(artifactType)}`,
+      request.n,
+      page.next,
+    );
   }
   ctx.res.writeHead(200, headers);
   ctx.res.end(body);

@@ -18,8 +18,7 @@ export async function getManifest(
     ETag: etag,
     'Content-Length': String(record.size),
   };
-  if (ctx.req.headers['if-none-match'] === etag)
-    return sendNotModified(ctx.res, record.digest);
+  if (ctx.req.headers['if-none-match'] === etag) return sendNotModified(ctx.res, record.digest);
   if (head) {
     ctx.res.writeHead(200, headers);
     ctx.res.end();

@@ -55,7 +55,9 @@ export class GroupCommitter {
     this.running = false;
   }
 
-  private async runBatch(batch: Pending[]): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]> {
+  private async runBatch(
+    batch: Pending[],
+  ): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.db.exec('BEGIN IMMEDIATE');

@@ -1,15 +1,15 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { allowedActions, tokenCovers } from '../../auth/grants.js';
 import type { LoginService } from '../../auth/login.js';
-import { accountOf, tokenSubjectOf, type SubjectResolver } from '../../auth/subjects.js';
-import type { TokenService, TokenSubject, VerifiedAccessToken } from '../../auth/token-service.js';
+import { accountOf, type SubjectResolver } from '../../auth/subjects.js';
+import type { TokenService, VerifiedAccessToken } from '../../auth/token-service.js';
 import type { CallerAccess } from '../../core/content/access.js';
 import type { AccessService } from '../../core/iam/access.js';
 import { anonymous, isSystemAdmin, projectOfRepository, type Subject } from '../../core/iam/policy.js';
 import type { Clock } from '../../core/ports.js';
 import type { V2Authorizer, V2Decision, V2Scope } from '../oci/access.js';
-import { externalBase, readCredentials, sourceAddress } from './credentials.js';
+import { BasicLogin } from './basic-login.js';
+import { externalBase, readCredentials } from './credentials.js';
 
 export interface PolicyAuthorizerOptions {
   tokens: TokenService;
@@ -30,8 +30,6 @@ type Caller =
   | { via: 'basic'; subject: Subject }
   | { via: 'bearer'; subject: Subject; token: VerifiedAccessToken };
 
-const maxBasicCacheEntries = 10_000;
-
 /**
  * The `/v2` authorizer backed by the IAM policy. Bearer tokens must cover the request's scope, and their
  * subject and the policy are checked again on every request (through caches of a few seconds), so a
@@ -39,11 +37,15 @@ const maxBasicCacheEntries = 10_000;
  * accepted straight on `/v2`; successful ones are remembered for a minute by a hash of the header.
  */
 export class PolicyAuthorizer implements V2Authorizer {
-  private readonly basicCache = new Map<string, { subject: TokenSubject; until: number }>();
-  private readonly basicCacheMs: number;
+  private readonly basic: BasicLogin;
 
   constructor(private readonly options: PolicyAuthorizerOptions) {
-    this.basicCacheMs = options.basicCacheMs ?? 60_000;
+    this.basic = new BasicLogin({
+      login: options.login,
+      subjects: options.subjects,
+      clock: options.clock,
+      ...(options.basicCacheMs !== undefined && { cacheMs: options.basicCacheMs }),
+    });
   }
 
   async authorize(req: IncomingMessage, scope: V2Scope): Promise<V2Decision> {
@@ -148,25 +150,8 @@ export class PolicyAuthorizer implements V2Authorizer {
         return { via: 'bearer', subject, token };
       }
       case 'basic': {
-        const key = createHash('sha256')
-          .update(req.headers.authorization ?? '')
-          .digest('base64url');
-        const now = this.options.clock.now().getTime();
-        const cached = this.basicCache.get(key);
-        if (cached !== undefined && cached.until > now) {
-          const subject = await this.options.subjects.resolve(cached.subject);
-          if (subject !== undefined) return { via: 'basic', subject };
-        }
-        this.basicCache.delete(key);
-        const result = await this.options.login.login(
-          credentials.username,
-          credentials.password,
-          sourceAddress(req),
-        );
-        if (result.ok) {
-          this.remember(key, tokenSubjectOf(result.subject), now);
-          return { via: 'basic', subject: result.subject };
-        }
+        const result = await this.basic.authenticate(req, credentials.username, credentials.password);
+        if (result.ok) return { via: 'basic', subject: result.subject };
         if (result.reason === 'limited') {
           return {
             decision: {
@@ -180,14 +165,6 @@ export class PolicyAuthorizer implements V2Authorizer {
         return { decision: this.challenge(req, undefined, undefined, 'invalid username or password') };
       }
     }
-  }
-
-  private remember(key: string, subject: TokenSubject, now: number): void {
-    if (this.basicCache.size >= maxBasicCacheEntries) {
-      for (const [k, entry] of this.basicCache) if (entry.until <= now) this.basicCache.delete(k);
-      if (this.basicCache.size >= maxBasicCacheEntries) this.basicCache.clear();
-    }
-    this.basicCache.set(key, { subject, until: now + this.basicCacheMs });
   }
 
   /** 401 with the Bearer challenge that sends the client to the token endpoint. */

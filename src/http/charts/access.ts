@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { LoginResult } from '../../auth/login.js';
-import { accountOf, tokenSubjectOf, type SubjectResolver } from '../../auth/subjects.js';
-import type { TokenSubject } from '../../auth/token-service.js';
+import { accountOf, type SubjectResolver } from '../../auth/subjects.js';
 import type { AccessService } from '../../core/iam/access.js';
 import type { ProjectPermission } from '../../core/iam/permissions.js';
 import { anonymous, type Subject } from '../../core/iam/policy.js';
 import type { Clock } from '../../core/ports.js';
-import { readCredentials, sourceAddress } from '../auth/credentials.js';
+import { BasicLogin } from '../auth/basic-login.js';
+import { readCredentials } from '../auth/credentials.js';
 
 export type ChartAction = 'pull' | 'push' | 'delete';
 
@@ -42,9 +41,16 @@ const challenge = { 'WWW-Authenticate': 'Basic realm="berth", charset="UTF-8"' }
  * projects and get a Basic challenge otherwise.
  */
 export class ChartAuthorizer {
-  private readonly basicCache = new Map<string, { subject: TokenSubject; until: number }>();
+  private readonly basic: BasicLogin;
 
-  constructor(private readonly options: ChartAuthOptions) {}
+  constructor(private readonly options: ChartAuthOptions) {
+    this.basic = new BasicLogin({
+      login: options.login,
+      subjects: options.subjects,
+      clock: options.clock,
+      ...(options.basicCacheMs !== undefined && { cacheMs: options.basicCacheMs }),
+    });
+  }
 
   async authorize(req: IncomingMessage, project: string, actions: ChartAction[]): Promise<ChartDecision> {
     if (!this.options.enabled) return { ok: true, subject: anonymous };
@@ -78,29 +84,8 @@ export class ChartAuthorizer {
     if (credentials.scheme === 'none') return { subject: anonymous };
     if (credentials.scheme !== 'basic')
       return unauthorized('use Basic authentication (a user or robot name and password)');
-    const key = createHash('sha256')
-      .update(req.headers.authorization ?? '')
-      .digest('base64url');
-    const now = this.options.clock.now().getTime();
-    const cached = this.basicCache.get(key);
-    if (cached !== undefined && cached.until > now) {
-      const subject = await this.options.subjects.resolve(cached.subject);
-      if (subject !== undefined) return { subject };
-    }
-    this.basicCache.delete(key);
-    const result = await this.options.login.login(
-      credentials.username,
-      credentials.password,
-      sourceAddress(req),
-    );
-    if (result.ok) {
-      if (this.basicCache.size >= 10_000) this.basicCache.clear();
-      this.basicCache.set(key, {
-        subject: tokenSubjectOf(result.subject),
-        until: now + (this.options.basicCacheMs ?? 60_000),
-      });
-      return { subject: result.subject };
-    }
+    const result = await this.basic.authenticate(req, credentials.username, credentials.password);
+    if (result.ok) return { subject: result.subject };
     if (result.reason === 'limited') {
       return {
         ok: false,

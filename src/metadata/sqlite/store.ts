@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetadataScope, MetadataStore } from '../../core/ports.js';
 import { GroupCommitter } from './group-commit.js';
+import { ReadCache } from './read-cache.js';
 import { SqliteIdentityQueries } from './identity-queries.js';
 import { migrations } from './migrations.js';
 import { SqliteQueries } from './queries.js';
@@ -38,6 +39,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly writes: SqliteQueries;
   private readonly writeScope: MetadataScope;
   private readonly committer: GroupCommitter;
+  private readonly tagLists = new ReadCache<string[]>();
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -75,6 +77,9 @@ export class SqliteMetadataStore implements MetadataStore {
     };
     this.tags = {
       ...reads.tags,
+      // Whole tag lists of big repositories are the costliest read clients repeat; cache them per commit.
+      list: (r, page) =>
+        this.tagLists.get(`${r}\u0000${page.last ?? ''}\u0000${page.limit}`, () => reads.tags.list(r, page)),
       set: (r, t, d, at) => inTx((tx) => tx.tags.set(r, t, d, at)),
       delete: (r, t) => inTx((tx) => tx.tags.delete(r, t)),
       deleteFor: (r, d) => inTx((tx) => tx.tags.deleteFor(r, d)),
@@ -118,7 +123,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
-    return this.committer.run(() => fn(this.writeScope));
+    return this.committer.run(() => fn(this.writeScope)).finally(() => this.tagLists.invalidate());
   }
 
   async close(): Promise<void> {

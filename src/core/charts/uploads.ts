@@ -7,6 +7,7 @@ import { parseManifest } from '../oci/manifest.js';
 import { mediaTypes } from '../oci/media-types.js';
 import { isRepositoryName, isTag, requireTag } from '../oci/names.js';
 import type { BlobStore, Clock, MetadataStore } from '../ports.js';
+import { BlobPins } from '../lifecycle/blob-pins.js';
 import { chartArchiveLimits, inspectChartArchive } from './archive.js';
 import { chartConfigBytes } from './go-json.js';
 import { ChartError, type ChartMetadata } from './metadata.js';
@@ -32,12 +33,17 @@ const maxProvenanceBytes = 1024 * 1024;
  * the tag `<version with + as _>`, so it can be pulled either way. Authorization is the caller's job.
  */
 export class ChartUploadService {
+  /** Pins each written blob against a concurrent GC until the transaction that links it. */
+  private readonly pins: BlobPins;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
     private readonly manifests: ManifestService,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.pins = new BlobPins(metadata.gc, clock);
+  }
 
   /** Stores an uploaded chart. An existing version is a CONFLICT unless `force`. */
   async upload(
@@ -45,18 +51,33 @@ export class ChartUploadService {
     source: Readable,
     options: { provenance?: Buffer; force: boolean },
   ): Promise<UploadResult> {
-    const chart = await this.stage(source);
+    const holders: string[] = [];
+    try {
+      return await this.uploadPinned(project, source, options, holders);
+    } finally {
+      // Linked blobs were unpinned in their transaction; these are pins of an upload that failed.
+      for (const holder of holders) await this.metadata.gc.unpin(holder).catch(() => undefined);
+    }
+  }
+
+  private async uploadPinned(
+    project: string,
+    source: Readable,
+    options: { provenance?: Buffer; force: boolean },
+    holders: string[],
+  ): Promise<UploadResult> {
+    const chart = await this.stage(source, holders);
     const metadata = await this.inspect(chart.digest);
     const { repository, tag } = locate(project, metadata);
     const existing = await this.metadata.tags.resolve(repository, tag);
     if (existing !== undefined && !options.force) throw new RegistryError('CONFLICT', 'file already exists');
 
-    const config = await this.storeSmall(chartConfigBytes(metadata));
+    const config = await this.storeSmall(chartConfigBytes(metadata), holders);
     const provenance =
       options.provenance === undefined
         ? undefined
-        : await this.storeSmall(checkProvenance(options.provenance));
-    await this.link(repository, [chart, config, ...(provenance === undefined ? [] : [provenance])]);
+        : await this.storeSmall(checkProvenance(options.provenance), holders);
+    await this.link(repository, [chart, config, ...(provenance === undefined ? [] : [provenance])], holders);
     const manifest = chartManifestBytes({
       config,
       chart,
@@ -99,15 +120,40 @@ export class ChartUploadService {
       throw new RegistryError('CONFLICT', `${repository}:${tag} is not a chart`);
     const layers = chartLayers(parsed);
     if (layers.provenance !== undefined && !force) throw new RegistryError('CONFLICT', 'file already exists');
-    const provenance = await this.storeSmall(content);
-    await this.link(repository, [provenance]);
+    const holders: string[] = [];
+    try {
+      const provenance = await this.storeSmall(content, holders);
+      await this.link(repository, [provenance], holders);
+      return await this.replaceWithProvenance(
+        repository,
+        tag,
+        named,
+        parsed,
+        layers,
+        provenance,
+        record.digest,
+      );
+    } finally {
+      for (const holder of holders) await this.metadata.gc.unpin(holder).catch(() => undefined);
+    }
+  }
+
+  private async replaceWithProvenance(
+    repository: string,
+    tag: string,
+    named: { name: string; version: string },
+    parsed: ReturnType<typeof parseManifest>,
+    layers: ReturnType<typeof chartLayers>,
+    provenance: BlobRef,
+    previous: Digest,
+  ): Promise<UploadResult> {
     const manifest = chartManifestBytes({
-      config: parsed.config,
+      config: parsed.config!,
       chart: layers.chart,
       provenance,
       annotations: parsed.annotations ?? {},
     });
-    const digest = await this.putManifest(repository, tag, manifest, record.digest);
+    const digest = await this.putManifest(repository, tag, manifest, previous);
     return {
       name: named.name,
       version: named.version,
@@ -130,7 +176,7 @@ export class ChartUploadService {
   }
 
   /** Streams the archive into the blob store, hashing it on the way; nothing is held in memory. */
-  private async stage(source: Readable): Promise<BlobRef> {
+  private async stage(source: Readable, holders: string[]): Promise<BlobRef> {
     const hash = createHash('sha256');
     let size = 0;
     const limit = chartArchiveLimits.maxDecompressedBytes;
@@ -150,6 +196,7 @@ export class ChartUploadService {
       if (!appended.ok) throw new Error(`chart upload could not be staged (${appended.reason})`);
       if (size === 0) throw new ChartError('chart archive is empty');
       const digest = makeDigest('sha256', hash.digest('hex'));
+      holders.push((await this.pins.pin(digest)).holder);
       const committed = await this.blobs.commitUpload(id, digest);
       if (!committed.ok) throw new Error(`chart upload could not be committed (${committed.reason})`);
       return { digest, size };
@@ -170,16 +217,20 @@ export class ChartUploadService {
     }
   }
 
-  private async storeSmall(bytes: Buffer): Promise<BlobRef> {
+  private async storeSmall(bytes: Buffer, holders: string[]): Promise<BlobRef> {
     const digest = makeDigest('sha256', createHash('sha256').update(bytes).digest('hex'));
+    holders.push((await this.pins.pin(digest)).holder);
     await this.blobs.putVerified(digest, bytes);
     return { digest, size: bytes.length };
   }
 
-  private async link(repository: string, blobs: BlobRef[]): Promise<void> {
+  /** Links the blobs and releases their pins in one transaction, so GC never sees them unprotected. */
+  private async link(repository: string, blobs: BlobRef[], holders: string[]): Promise<void> {
     await this.metadata.transaction(async (tx) => {
       for (const blob of blobs) await tx.blobLinks.link(repository, blob.digest, blob.size);
+      for (const holder of holders) await tx.gc.unpin(holder);
     });
+    holders.length = 0;
   }
 
   /** Tags the new manifest and retires the one it replaces when nothing else points at it. */

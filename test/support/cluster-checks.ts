@@ -49,17 +49,35 @@ export function fetchHashed(url: string, headers: Record<string, string> = {}): 
   });
 }
 
+/** `Authorization` for the requests below, when the cluster runs with authentication. */
+function authHeaders(authorization?: string): Record<string, string> {
+  return authorization === undefined ? {} : { Authorization: authorization };
+}
+
 /** GET `/v2/<repository>/blobs/<digest>` on a node, hashed. */
-export function fetchBlob(node: ClusterNode, repository: string, digest: string): Promise<Fetched> {
-  return fetchHashed(`${node.base}/v2/${repository}/blobs/${digest}`);
+export function fetchBlob(
+  node: ClusterNode,
+  repository: string,
+  digest: string,
+  authorization?: string,
+): Promise<Fetched> {
+  return fetchHashed(`${node.base}/v2/${repository}/blobs/${digest}`, authHeaders(authorization));
 }
 
-export function fetchManifest(node: ClusterNode, repository: string, reference: string): Promise<Fetched> {
-  return fetchHashed(`${node.base}/v2/${repository}/manifests/${reference}`, { Accept: acceptAll });
+export function fetchManifest(
+  node: ClusterNode,
+  repository: string,
+  reference: string,
+  authorization?: string,
+): Promise<Fetched> {
+  return fetchHashed(`${node.base}/v2/${repository}/manifests/${reference}`, {
+    Accept: acceptAll,
+    ...authHeaders(authorization),
+  });
 }
 
-async function getJson<T>(node: ClusterNode, path: string): Promise<T> {
-  const response = await fetch(`${node.base}${path}`);
+async function getJson<T>(node: ClusterNode, path: string, authorization?: string): Promise<T> {
+  const response = await fetch(`${node.base}${path}`, { headers: authHeaders(authorization) });
   if (response.status !== 200) throw new Error(`node ${node.name}: GET ${path} -> ${response.status}`);
   return (await response.json()) as T;
 }
@@ -91,7 +109,8 @@ function check(condition: boolean, message: string): asserts condition {
 }
 
 /**
- * Pulls everything the registry lists from every running node and checks every byte:
+ * Pulls everything the registry lists from every running node (as admin when the cluster has
+ * authentication on: `cluster.authorization`) and checks every byte:
  *  - each tag of each catalog repository resolves to the same manifest on every node, whose bytes hash to
  *    its digest; index children and every config and layer pull completely and hash right on every node;
  *  - every blob link in PostgreSQL (every blob any repository shows) pulls and hashes right, at its size;
@@ -101,11 +120,14 @@ export async function verifyCluster(cluster: Cluster): Promise<Verified> {
   const nodes = cluster.nodes.filter((node) => node.running);
   check(nodes.length > 0, 'no node is running');
   const result: Verified = { repositories: 0, manifests: 0, pulls: 0, links: 0, objects: 0 };
-  const { repositories } = await getJson<{ repositories: string[] }>(nodes[0]!, '/v2/_catalog?n=10000');
+  const auth = cluster.authorization;
+  const { repositories } = await getJson<{ repositories: string[] }>(nodes[0]!, '/v2/_catalog?n=10000', auth);
   for (const repository of repositories) {
     result.repositories++;
     const listed = await Promise.all(
-      nodes.map((node) => getJson<{ tags: string[] | null }>(node, `/v2/${repository}/tags/list?n=10000`)),
+      nodes.map((node) =>
+        getJson<{ tags: string[] | null }>(node, `/v2/${repository}/tags/list?n=10000`, auth),
+      ),
     );
     const tags = listed[0]!.tags ?? [];
     for (const other of listed) check(String(other.tags ?? []) === String(tags), `tags of ${repository}`);
@@ -114,7 +136,7 @@ export async function verifyCluster(cluster: Cluster): Promise<Verified> {
       let manifest: Manifest | undefined;
       let digest = reference.startsWith('sha256:') ? reference : undefined;
       for (const node of nodes) {
-        const got = await fetchManifest(node, repository, reference);
+        const got = await fetchManifest(node, repository, reference, auth);
         const where = `node ${node.name}: manifest ${repository}:${reference}`;
         check(got.status === 200, `${where} -> ${got.status}`);
         check(got.headers['docker-content-digest'] === got.digest, `${where} does not hash to its digest`);
@@ -131,7 +153,7 @@ export async function verifyCluster(cluster: Cluster): Promise<Verified> {
       );
       for (const blob of blobs) {
         for (const node of nodes) {
-          const got = await fetchBlob(node, repository, blob.digest);
+          const got = await fetchBlob(node, repository, blob.digest, auth);
           const where = `node ${node.name}: blob ${repository}@${blob.digest}`;
           check(got.status === 200, `${where} -> ${got.status}`);
           check(got.digest === blob.digest && got.size === blob.size, `${where} hashes wrong`);
@@ -150,7 +172,7 @@ export async function verifyCluster(cluster: Cluster): Promise<Verified> {
     );
     for (const [index, link] of links.rows.entries()) {
       const node = nodes[index % nodes.length]!;
-      const got = await fetchBlob(node, link.name, link.digest);
+      const got = await fetchBlob(node, link.name, link.digest, auth);
       const where = `node ${node.name}: linked blob ${link.name}@${link.digest}`;
       check(got.status === 200, `${where} -> ${got.status}`);
       check(got.digest === link.digest && got.size === Number(link.size), `${where} hashes wrong`);

@@ -12,7 +12,6 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { configSchema } from '../../src/server/config.js';
 import { createS3Client } from '../../src/storage/s3/options.js';
 import { createDatabase, type TestDatabase } from './postgres.js';
 import { freshBucket, s3Variables } from './s3.js';
@@ -43,6 +42,8 @@ export class ClusterNode {
     readonly port: number,
     readonly configFile: string,
     private readonly requests: LoggedRequest[],
+    /** The node's `data` folder (where a first start saves a generated admin password). */
+    readonly dataDir: string,
   ) {
     this.registry = `127.0.0.1:${port}`;
     this.base = `http://${this.registry}`;
@@ -143,6 +144,8 @@ export interface Cluster {
   bucket: string;
   /** Every request the nodes logged, in the order their log lines arrived. */
   requests: LoggedRequest[];
+  /** `Basic ...` of `admin` when the cluster runs with authentication and a known admin password. */
+  authorization?: string;
   /** Stops every node, then removes the bucket, the database and the config files. Fails on any 5xx. */
   dispose(): Promise<void>;
 }
@@ -165,8 +168,37 @@ async function freePorts(count: number): Promise<number[]> {
   }
 }
 
-/** Starts `size` nodes (named a, b, c, ...) on a fresh database and a fresh bucket. */
-export async function startCluster(size = 3): Promise<Cluster> {
+export interface ClusterOptions {
+  /** Number of nodes (default 3). */
+  size?: number;
+  /**
+   * The `auth` section of every node (default `{ enabled: false }`: the suites push anonymously). With
+   * `adminPassword` set, the cluster's `authorization` is admin's Basic header, which `verifyCluster` uses.
+   */
+  auth?: { enabled: boolean; adminPassword?: string } & Record<string, unknown>;
+  /** Merged into every node's configuration, section by section (e.g. `{ lifecycle: { gcGraceSeconds: 0 } }`). */
+  config?: Record<string, unknown>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `base` with `extra` merged in: nested mappings key by key, anything else replaced. */
+function merged(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? merged(current, value) : value;
+  }
+  return out;
+}
+
+/** Starts nodes (named a, b, c, ...) on a fresh database and a fresh bucket, all at once. */
+export async function startCluster(sizeOrOptions: number | ClusterOptions = 3): Promise<Cluster> {
+  const options: ClusterOptions = typeof sizeOrOptions === 'number' ? { size: sizeOrOptions } : sizeOrOptions;
+  const size = options.size ?? 3;
+  const auth = options.auth ?? { enabled: false };
   const missing = s3Variables.filter((name) => !process.env[name]);
   if (missing.length > 0) {
     throw new Error(
@@ -203,19 +235,21 @@ export async function startCluster(size = 3): Promise<Cluster> {
     const nodes: ClusterNode[] = [];
     for (const [index, port] of ports.entries()) {
       const name = String.fromCharCode(97 + index);
-      const config = {
-        server: { host: '127.0.0.1', port, shutdownGraceMs: 2000 },
-        data: join(dir, `data-${name}`), // unused: both backends are shared
-        storage: { driver: 's3', bucket, prefix: bucketPrefix, ...s3Options },
-        metadata: { driver: 'postgres', url: database.url },
-        // Anonymous clients, as in the other suites (where the schema has an auth section at all).
-        ...('auth' in configSchema.shape && { auth: { enabled: false } }),
-        log: { level: 'info' },
-        auth: { enabled: false }, // the cluster suites push anonymously
-      };
+      const data = join(dir, `data-${name}`); // only the generated admin password lands here
+      const config = merged(
+        {
+          server: { host: '127.0.0.1', port, shutdownGraceMs: 2000 },
+          data,
+          storage: { driver: 's3', bucket, prefix: bucketPrefix, ...s3Options },
+          metadata: { driver: 'postgres', url: database.url },
+          log: { level: 'info' },
+          auth,
+        },
+        options.config ?? {},
+      );
       const file = join(dir, `berth-${name}.yaml`);
       await writeFile(file, stringify(config));
-      nodes.push(new ClusterNode(name, port, file, requests));
+      nodes.push(new ClusterNode(name, port, file, requests, data));
     }
     cleanups.push(() => Promise.all(nodes.map((node) => node.stop())));
     // Together: the first to take the migration lock migrates, the others wait for it.
@@ -227,6 +261,10 @@ export async function startCluster(size = 3): Promise<Cluster> {
       s3,
       bucket,
       requests,
+      ...(auth.enabled &&
+        auth.adminPassword !== undefined && {
+          authorization: `Basic ${Buffer.from(`admin:${auth.adminPassword}`).toString('base64')}`,
+        }),
       dispose: async () => {
         await cleanup();
         const failures = requests.filter((r) => r.status >= 500);

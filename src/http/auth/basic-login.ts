@@ -10,7 +10,7 @@ export interface BasicLoginOptions {
   login: { login(name: string, secret: string, source: string): Promise<LoginResult> };
   subjects: SubjectResolver;
   clock: Clock;
-  /** How long a successful login is remembered (default 60 s), so argon2 does not run per request. */
+  /** How long a successful login is remembered (default 5 s, the bound every other access cache keeps), so argon2 does not run per request. */
   cacheMs?: number;
 }
 
@@ -18,7 +18,8 @@ const maxEntries = 10_000;
 
 /**
  * Basic credentials sent with every request (on `/v2` and the chart repository): the first one runs the
- * login (argon2, the failed-login limiter); a success is remembered by a hash of the header for a minute.
+ * login (argon2, the failed-login limiter); a success is remembered by a hash of the header for 5 s, so a
+ * changed password or robot secret stops working on every node within that bound.
  * The subject is still re-read on every hit (through the subject cache), so a disabled robot or a deleted
  * user loses access at once, whatever the cache holds.
  */
@@ -27,7 +28,7 @@ export class BasicLogin {
   private readonly cacheMs: number;
 
   constructor(private readonly options: BasicLoginOptions) {
-    this.cacheMs = options.cacheMs ?? 60_000;
+    this.cacheMs = options.cacheMs ?? 5_000;
   }
 
   async authenticate(req: IncomingMessage, username: string, password: string): Promise<LoginResult> {

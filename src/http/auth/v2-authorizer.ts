@@ -20,7 +20,7 @@ export interface PolicyAuthorizerOptions {
   service: string;
   /** Base URL clients reach Berth at; derived from the request when absent. */
   externalUrl?: string;
-  /** How long a successful Basic login is remembered (default 60 s), so argon2 does not run per request. */
+  /** How long a successful Basic login is remembered (default 5 s, the bound every other access cache keeps), so argon2 does not run per request. */
   basicCacheMs?: number;
 }
 

@@ -21,7 +21,7 @@ export interface ChartAuthOptions {
   access: AccessService;
   subjects: SubjectResolver;
   clock: Clock;
-  /** How long a successful Basic login is remembered (default 60 s), so argon2 does not run per request. */
+  /** How long a successful Basic login is remembered (default 5 s, the bound every other access cache keeps), so argon2 does not run per request. */
   basicCacheMs?: number;
 }
 

@@ -266,7 +266,6 @@ describe('cluster: GC on one node while the others take pushes', { timeout: 120_
     assert.ok(images >= pushers.length * 3, `${images} tagged images checked`);
     assert.equal(verified.repositories, pushers.length);
     assert.ok(verified.pulls >= images * 3 * 3, JSON.stringify(verified));
-    assert.ok(totalMs < 30_000, `bounded time: ${totalMs} ms`);
     // GC ran only on a, pushes only on b and c.
     const gcCalls = cluster.requests.filter((r) => r.path === '/api/v2.0/system/gc/schedule');
     assert.ok(gcCalls.length > 0 && gcCalls.every((r) => r.node === 'a'));

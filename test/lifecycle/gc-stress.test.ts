@@ -127,7 +127,6 @@ describe('garbage collection under load', () => {
       assert.ok(gcRuns >= 3, `GC ran ${gcRuns} times`);
       assert.ok(stats.deletedBlobs > 0, 'GC did delete garbage while pushes went on');
       assert.ok(images >= pushers * 6, `${images} tagged images checked`);
-      assert.ok(Date.now() - started < 30_000, 'bounded time');
       console.log(
         `stress: ${images} images, ${gcRuns} GC runs, ${stats.deletedBlobs} blobs deleted, ${retries} retried pushes`,
       );

@@ -9,6 +9,7 @@ import { startCluster, type Cluster, type ClusterNode } from '../support/cluster
 import { fetchManifest, verifyCluster } from '../support/cluster-checks.js';
 import { call, sha256, sleep } from '../support/oci-client.js';
 import { sharedSetup } from '../support/setup.js';
+import { prng, seededBytes } from '../support/seeded.js';
 
 const adminPassword = 'Admin12345';
 const seed = 20240917;
@@ -19,23 +20,6 @@ const imagesPerPusher = 18;
 const pushDeadlineMs = 11_000;
 /** Between GC runs on node a. */
 const gcPauseMs = 500;
-
-/** mulberry32: a small seeded generator, so every run pushes the same content in the same order. */
-function prng(value: number): () => number {
-  let a = value;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function bytes(random: () => number, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = Math.floor(random() * 256);
-  return out;
-}
 
 interface GcRun {
   id: number;
@@ -89,7 +73,7 @@ describe('cluster: GC on one node while the others take pushes', { timeout: 120_
     const random = prng(seed);
     // Layers shared by every repository (one over a megabyte), so GC keeps meeting digests in use.
     const shared = Array.from({ length: 7 }, (_, i) =>
-      bytes(random, i === 0 ? 1_200_000 : 2048 + Math.floor(random() * 40_000)),
+      seededBytes(random, i === 0 ? 1_200_000 : 2048 + Math.floor(random() * 40_000)),
     );
     const pushers = [b, c].flatMap((node) => Array.from({ length: pushersPerNode }, () => node));
     const repoOf = (p: number) => `library/gc${p}`;

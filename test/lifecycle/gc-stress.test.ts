@@ -3,23 +3,7 @@ import { describe, it } from 'node:test';
 import { call, pushBlob, putManifest, sha256 } from '../support/oci-client.js';
 import { pullAndVerify } from './pull-check.js';
 import { runGc, startGcBerth } from './support.js';
-
-/** mulberry32: a small seeded generator, so every run pushes the same content in the same order. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function bytes(random: () => number, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = Math.floor(random() * 256);
-  return out;
-}
+import { prng, seededBytes } from '../support/seeded.js';
 
 const pushers = 4;
 const imagesPerPusher = 24;
@@ -29,7 +13,7 @@ describe('garbage collection under load', () => {
   it('never breaks a tagged image while pushes, deletes and mounts race GC with a zero grace window', async () => {
     const berth = await startGcBerth(0);
     const random = prng(20240501);
-    const shared = Array.from({ length: 6 }, () => bytes(random, 2048 + Math.floor(random() * 30_000)));
+    const shared = Array.from({ length: 6 }, () => seededBytes(random, 2048 + Math.floor(random() * 30_000)));
     const started = Date.now();
     let done = false;
     let gcRuns = 0;

@@ -13,6 +13,7 @@ import type { TokenService } from '../../auth/token-service.js';
 import type { AccessService } from '../../core/iam/access.js';
 import { anonymous, type Subject } from '../../core/iam/policy.js';
 import type { MetadataStore } from '../../core/ports.js';
+import { sendJson } from '../oci/context.js';
 import { readCredentials, sourceAddress } from './credentials.js';
 
 export interface TokenEndpointOptions {
@@ -155,7 +156,7 @@ async function respond(
       body.refresh_token = await options.tokens.issueRefresh(tokenSubject, options.service, credential);
     }
   }
-  sendBody(res, 200, body);
+  sendJson(res, 200, body);
 }
 
 /** A refresh token is good while its subject exists, is active, and still has the same credential. */
@@ -217,21 +218,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
   });
 }
 
-function sendBody(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const bytes = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'application/json',
-    'Content-Length': String(bytes.length),
-  });
-  res.end(bytes);
-}
-
 /** Harbor's error body: `{"errors":[{"code","message"}]}`. */
 function sendError(
   res: ServerResponse,
@@ -240,5 +226,5 @@ function sendError(
   message: string,
   headers: Record<string, string> = {},
 ): void {
-  sendBody(res, status, { errors: [{ code, message }] }, headers);
+  sendJson(res, status, { errors: [{ code, message }] }, headers);
 }

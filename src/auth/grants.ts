@@ -1,6 +1,6 @@
 import type { AccessService } from '../core/iam/access.js';
 import type { ProjectPermission } from '../core/iam/permissions.js';
-import { isSystemAdmin, type Subject } from '../core/iam/policy.js';
+import { maySystem, type Subject } from '../core/iam/policy.js';
 import { isRepositoryName } from '../core/oci/names.js';
 import type { AccessScope } from './scope.js';
 
@@ -38,7 +38,7 @@ export async function grantScopes(
   const granted: AccessScope[] = [];
   for (const scope of requested) {
     if (scope.type === 'registry') {
-      if (scope.name === 'catalog' && scope.actions.includes('*') && isSystemAdmin(subject)) {
+      if (scope.name === 'catalog' && scope.actions.includes('*') && maySystem(subject, 'catalog:read')) {
         granted.push({ type: 'registry', name: 'catalog', actions: ['*'] });
       }
       continue;

@@ -5,7 +5,7 @@ import { accountOf, type SubjectResolver } from '../../auth/subjects.js';
 import type { TokenService, VerifiedAccessToken } from '../../auth/token-service.js';
 import type { CallerAccess } from '../../core/content/access.js';
 import type { AccessService } from '../../core/iam/access.js';
-import { anonymous, isSystemAdmin, projectOfRepository, type Subject } from '../../core/iam/policy.js';
+import { anonymous, maySystem, projectOfRepository, type Subject } from '../../core/iam/policy.js';
 import type { Clock } from '../../core/ports.js';
 import type { V2Authorizer, V2Decision, V2Scope } from '../oci/access.js';
 import { BasicLogin } from './basic-login.js';
@@ -60,7 +60,7 @@ export class PolicyAuthorizer implements V2Authorizer {
           ? this.challenge(req)
           : { ok: true, access: this.accessFor(caller), ...(account !== undefined && { account }) };
       case 'registry': {
-        const allowed = isSystemAdmin(caller.subject);
+        const allowed = maySystem(caller.subject, 'catalog:read');
         const covered =
           caller.via !== 'bearer' || tokenCovers(caller.token.access, 'registry', 'catalog', ['*']);
         return this.decide(

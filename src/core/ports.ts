@@ -514,7 +514,9 @@ export interface MetadataScope {
 
 /**
  * The record of truth for everything but bytes. Calls outside a transaction are each atomic;
- * `transaction` runs several as one commit (and rolls back if `fn` throws). Keep blob I/O out of `fn`.
+ * `transaction` runs several as one commit (and rolls back if `fn` throws). Keep blob I/O and every
+ * other side effect out of `fn`: a backend may run it again after the database aborted it (a deadlock
+ * between two transactions that lock several repositories).
  */
 export interface MetadataStore extends MetadataScope {
   transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T>;

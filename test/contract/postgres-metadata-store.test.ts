@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
+import { unrestrictedAccess } from '../../src/core/content/access.js';
+import { BlobService } from '../../src/core/content/blobs.js';
+import { systemClock, type BlobStore } from '../../src/core/ports.js';
 import type { Digest } from '../../src/core/oci/digest.js';
 import { migrations } from '../../src/metadata/postgres/migrations.js';
 import { PostgresMetadataStore } from '../../src/metadata/postgres/store.js';
@@ -125,6 +128,11 @@ describe('PostgresMetadataStore upgrade', () => {
   });
 });
 
+/** Mounts never touch bytes: any BlobStore call here is a failure of the test's premise. */
+const noBlobStore = new Proxy({} as BlobStore, {
+  get: (_target, name) => () => Promise.reject(new Error(`unexpected BlobStore.${String(name)}`)),
+});
+
 describe('PostgresMetadataStore across nodes', () => {
   let database: TestDatabase;
   let stores: PostgresMetadataStore[] = [];
@@ -135,6 +143,28 @@ describe('PostgresMetadataStore across nodes', () => {
   after(async () => {
     await Promise.all(stores.map((store) => store.close()));
     await database?.drop();
+  });
+
+  it('completes cross-repository mounts racing in opposite directions on three nodes', async () => {
+    const [a, b] = ['mounts/a', 'mounts/b'];
+    const blobs = Array.from({ length: 12 }, (_, i) => digestOf(500 + i));
+    for (const digest of blobs) {
+      await stores[0]!.blobLinks.link(a, digest, 1);
+      await stores[0]!.blobLinks.link(b, digest, 1);
+    }
+    // Mounts a -> b and b -> a at once on three nodes: each reads one repository's link and writes the
+    // other's, so unless both take their repository locks in the same order they deadlock.
+    const services = stores.map((store) => new BlobService(noBlobStore, store, systemClock));
+    const outcomes = await Promise.allSettled(
+      blobs.flatMap((digest, i) => [
+        services[i % 3]!.mountOrStart(b, digest, a, unrestrictedAccess),
+        services[(i + 1) % 3]!.mountOrStart(a, digest, b, unrestrictedAccess),
+      ]),
+    );
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'fulfilled' ? o.value.mounted : String(o.reason))),
+      blobs.flatMap(() => [true, true]),
+    );
   });
 
   it('lets one putIfAbsent win when nodes race, and tells every node its value', async () => {

@@ -68,7 +68,11 @@ export class BlobService {
       if (link === undefined || !(await access.mayRead(source))) continue;
       // The source link is checked again in the transaction that creates the new one: while it exists
       // GC cannot condemn the blob, so the new link never points at bytes being deleted.
+      // The two repositories are touched in byte order: stores that lock each repository on first touch
+      // (PostgreSQL) then take the locks in one global order, so mounts in opposite directions between
+      // the same repositories cannot deadlock.
       const mounted = await this.metadata.transaction(async (tx) => {
+        if (repository < source) await tx.blobLinks.get(repository, digest);
         const held = await tx.blobLinks.get(source, digest);
         if (held !== undefined) await tx.blobLinks.link(repository, digest, held.size);
         return held !== undefined;

@@ -17,13 +17,16 @@ export interface PostgresMetadataOptions {
   onIdleError?: (error: Error) => void;
 }
 
+/** Runs of a transaction aborted by a deadlock before the error is passed on. */
+const maxAttempts = 4;
+
 /**
  * The scale-out MetadataStore on PostgreSQL. Reads outside a transaction go straight to the pool, one
  * statement each. Writes outside a transaction run as a short transaction of their own, because several
  * are more than one statement (create the repository, then link) and because each must take the
  * repository's lock, so it cannot slip between the reads and the writes of another node's transaction
  * (see PostgresQueries). Isolation is READ COMMITTED: the locks, not snapshots, keep transactions on a
- * repository apart, so `fn` runs exactly once and never has to be retried.
+ * repository apart, so `fn` runs once, unless it locks several repositories and loses a deadlock.
  */
 export class PostgresMetadataStore implements MetadataStore {
   readonly repositories: MetadataScope['repositories'];
@@ -103,7 +106,25 @@ export class PostgresMetadataStore implements MetadataStore {
    * must use only the scope it is given: calling this store's own methods from inside would need a
    * second connection and could wait on the repository lock `fn` itself holds.
    */
+  /**
+   * Runs `fn` in a transaction. Transactions that touch two repositories (a cross-repository mount, GC)
+   * take their locks in whatever order they meet them, so two of them can deadlock; PostgreSQL then
+   * aborts one (40P01). That one is run again, a few times at most: `fn` only talks to the database (the
+   * port keeps blob I/O out of transactions), so running it again after a rollback is safe.
+   */
   async transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(fn);
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (attempt >= maxAttempts || (code !== '40P01' && code !== '40001')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  private async attempt<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {

@@ -20,6 +20,7 @@ import type {
   CommitResult,
 } from '../core/ports.js';
 import { pumpFile } from './buffer-pump.js';
+import { probeDirectIo, type DirectIo } from './direct-append.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 /** Large reads and writes: fewer syscalls and callbacks per gigabyte. */
@@ -41,13 +42,24 @@ export class FsBlobStore implements BlobStore {
   /** SHA-256 state of uploads this process has seen, so chunks are hashed once, as they arrive. */
   private readonly running = new Map<string, RunningHash>();
   private readonly uploadLocks = new KeyedMutex();
+  /** Set by `init` when uploads can bypass the page cache (see direct-append.ts). */
+  private direct: DirectIo | undefined;
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly options: { directIo?: boolean } = {},
+  ) {}
 
   async init(): Promise<this> {
     await mkdir(join(this.root, 'blobs'), { recursive: true });
     await mkdir(join(this.root, 'uploads'), { recursive: true });
+    if (this.options.directIo !== false) this.direct = await probeDirectIo(join(this.root, 'uploads'));
     return this;
+  }
+
+  /** Whether uploads are written with O_DIRECT (for diagnostics and tests). */
+  get directIo(): boolean {
+    return this.direct !== undefined;
   }
 
   private blobPath(digest: Digest): string {
@@ -124,23 +136,12 @@ export class FsBlobStore implements BlobStore {
       // failure midway (client gone, disk full) makes the next request re-hash what was really kept.
       this.running.delete(id);
       let received = 0;
-      const flusher = new BackgroundFlusher(path);
-      try {
-        await pipeline(
-          source,
-          async function* (chunks: AsyncIterable<Buffer>) {
-            for await (const chunk of chunks) {
-              state.hash.update(chunk);
-              received += chunk.length;
-              flusher.wrote(chunk.length);
-              yield chunk;
-            }
-          },
-          createWriteStream(path, { flags: 'a', highWaterMark: streamChunkBytes }),
-        );
-      } finally {
-        await flusher.close();
-      }
+      const seen = (chunk: Buffer) => {
+        state.hash.update(chunk);
+        received += chunk.length;
+      };
+      const direct = await this.direct?.append(path, info.size, source, seen);
+      if (direct?.ok !== true) await appendBuffered(path, source, seen);
       state.offset = info.size + received;
       this.running.set(id, state);
       return { ok: true, offset: state.offset };
@@ -237,6 +238,26 @@ export class FsBlobStore implements BlobStore {
     await rename(source, target);
     await fsyncDirectory(folder);
     if (created !== undefined) await fsyncDirectory(dirname(folder));
+  }
+}
+
+/** Appends through the page cache, writing pages back while the rest arrives (see BackgroundFlusher). */
+async function appendBuffered(path: string, source: Readable, seen: (chunk: Buffer) => void): Promise<void> {
+  const flusher = new BackgroundFlusher(path);
+  try {
+    await pipeline(
+      source,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          seen(chunk);
+          flusher.wrote(chunk.length);
+          yield chunk;
+        }
+      },
+      createWriteStream(path, { flags: 'a', highWaterMark: streamChunkBytes }),
+    );
+  } finally {
+    await flusher.close();
   }
 }
 

@@ -182,6 +182,10 @@ export interface TagStore {
 }
 
 export interface UploadSessionStore {
+  /**
+   * Relaxed durability (see `TransactionOptions`): a session lost in a crash only makes its client start
+   * the upload again, as with Distribution, whose session state is not synced either.
+   */
   create(session: UploadSession): Promise<void>;
   get(id: string): Promise<UploadSession | undefined>;
   delete(id: string): Promise<boolean>;
@@ -458,7 +462,11 @@ export interface UntaggedManifest {
  * pin is refused while a live tombstone exists. See docs/architecture.md, "Garbage collection".
  */
 export interface GcStore {
-  /** Pins a digest for `holder`; false while the digest is condemned (a tombstone newer than `liveSince`). */
+  /**
+   * Pins a digest for `holder`; false while the digest is condemned (a tombstone newer than `liveSince`).
+   * Relaxed durability (see `TransactionOptions`): a pin only protects its writer, and a crash ends that
+   * writer too; the commit that links what it wrote is durable and carries the pin's commit with it.
+   */
   pin(digest: Digest, holder: string, at: Date, liveSince: Date): Promise<boolean>;
   unpin(holder: string): Promise<void>;
   /** Of `digests`, those with no blob link, manifest, manifest reference, or pin newer than `pinnedSince`. */
@@ -512,6 +520,15 @@ export interface MetadataScope {
   quotas: QuotaStore;
 }
 
+export interface TransactionOptions {
+  /**
+   * Default true: the commit is on disk before the promise resolves. False for bookkeeping that a crash
+   * makes moot: the commit is visible at once but may be lost in a crash. It is never lost while a later
+   * durable commit of the same store survives (commits reach disk in order), and never half applied.
+   */
+  durable?: boolean;
+}
+
 /**
  * The record of truth for everything but bytes. Calls outside a transaction are each atomic;
  * `transaction` runs several as one commit (and rolls back if `fn` throws). Keep blob I/O and every
@@ -519,7 +536,7 @@ export interface MetadataScope {
  * between two transactions that lock several repositories).
  */
 export interface MetadataStore extends MetadataScope {
-  transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: MetadataScope) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

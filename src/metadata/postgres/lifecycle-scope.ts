@@ -1,9 +1,9 @@
 import type { Pool } from 'pg';
-import type { JobLease, MetadataScope } from '../../core/ports.js';
+import type { JobLease, MetadataScope, TransactionOptions } from '../../core/ports.js';
 import type { PostgresLifecycleQueries } from './lifecycle-queries.js';
 
 type LifecycleScope = Pick<MetadataScope, 'jobs' | 'gc' | 'quotas'>;
-type InTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => Promise<R>;
+type InTx = <R>(fn: (tx: MetadataScope) => Promise<R>, options?: TransactionOptions) => Promise<R>;
 
 /** First key of the job-kind locks (session-level advisory locks, one per kind). */
 const JOB_LOCK_CLASS = 0x626a6f62; // "bjob"
@@ -81,7 +81,7 @@ export function jobsGcQuotaStores(reads: LifecycleScope, inTx: InTx, pool: Pool)
     jobs: { ...reads.jobs, tryLock },
     gc: {
       ...reads.gc,
-      pin: (d, h, at, since) => inTx((tx) => tx.gc.pin(d, h, at, since)),
+      pin: (d, h, at, since) => inTx((tx) => tx.gc.pin(d, h, at, since), { durable: false }),
       condemn: (d, since, at) => inTx((tx) => tx.gc.condemn(d, since, at)),
       unlinkStale: (r, d, before) => inTx((tx) => tx.gc.unlinkStale(r, d, before)),
       deleteUntagged: (r, d, before) => inTx((tx) => tx.gc.deleteUntagged(r, d, before)),

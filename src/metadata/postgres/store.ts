@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import type { MetadataScope, MetadataStore } from '../../core/ports.js';
+import type { MetadataScope, MetadataStore, TransactionOptions } from '../../core/ports.js';
 import { PostgresIdentityQueries } from './identity-queries.js';
 import { migrate } from './migrations.js';
 import { PostgresQueries, scopeOver } from './queries.js';
@@ -64,7 +64,8 @@ export class PostgresMetadataStore implements MetadataStore {
       ...lifecycleScope(new PostgresRetentionQueries(pool)),
       ...jobsGcQuotaScope(new PostgresLifecycleQueries(pool, false)),
     };
-    const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => this.transaction(fn);
+    const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>, options?: TransactionOptions) =>
+      this.transaction(fn, options);
     this.repositories = {
       ...reads.repositories,
       delete: (name) => inTx((tx) => tx.repositories.delete(name)),
@@ -87,7 +88,11 @@ export class PostgresMetadataStore implements MetadataStore {
       deleteFor: (r, d) => inTx((tx) => tx.tags.deleteFor(r, d)),
     };
     // Upload sessions are keyed by id and each write is one statement: atomic on the pool as it is.
-    this.uploads = reads.uploads;
+    this.uploads = {
+      ...reads.uploads,
+      // A short transaction rather than one statement on the pool, so its commit may skip the WAL flush.
+      create: (session) => inTx((tx) => tx.uploads.create(session), { durable: false }),
+    };
     // Users, projects, members, robots and settings take no repository lock, and each write is one
     // statement (putIfAbsent is two, correct on the pool: see PostgresIdentityQueries).
     this.users = reads.users;
@@ -104,18 +109,15 @@ export class PostgresMetadataStore implements MetadataStore {
   /**
    * Runs `fn` on one dedicated connection between BEGIN and COMMIT, or ROLLBACK when it throws. `fn`
    * must use only the scope it is given: calling this store's own methods from inside would need a
-   * second connection and could wait on the repository lock `fn` itself holds.
-   */
-  /**
-   * Runs `fn` in a transaction. Transactions that touch two repositories (a cross-repository mount, GC)
-   * take their locks in whatever order they meet them, so two of them can deadlock; PostgreSQL then
-   * aborts one (40P01). That one is run again, a few times at most: `fn` only talks to the database (the
+   * second connection and could wait on the repository lock `fn` itself holds. Transactions that touch
+   * two repositories (a cross-repository mount, GC) take their locks in whatever order they meet them, so
+   * two of them can deadlock; PostgreSQL then aborts one (40P01). That one is run again, a few times at most: `fn` only talks to the database (the
    * port keeps blob I/O out of transactions), so running it again after a rollback is safe.
    */
-  async transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: MetadataScope) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(fn);
+        return await this.attempt(fn, options.durable ?? true);
       } catch (error) {
         const code = (error as { code?: unknown } | null)?.code;
         if (attempt >= maxAttempts || (code !== '40P01' && code !== '40001')) throw error;
@@ -124,12 +126,14 @@ export class PostgresMetadataStore implements MetadataStore {
     }
   }
 
-  private async attempt<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
+  private async attempt<T>(fn: (tx: MetadataScope) => Promise<T>, durable: boolean): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       try {
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+        // PostgreSQL's own relaxed commit: visible at once, flushed with the next WAL flush.
+        if (!durable) await client.query('SET LOCAL synchronous_commit = off');
         const result = await fn({
           ...scopeOver(new PostgresQueries(client, true), new PostgresIdentityQueries(client)),
           ...lifecycleScope(new PostgresRetentionQueries(client)),

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 
 interface Pending {
   run: () => Promise<unknown>;
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -23,12 +24,15 @@ const maxBatch = 128;
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
   private running = false;
+  /** The connection's current `synchronous` mode: FULL unless the last batch was all relaxed. */
+  private synchronousFull = true;
 
   constructor(private readonly db: Database) {}
 
-  run<T>(transaction: () => Promise<T>): Promise<T> {
+  /** `durable: false` lets a batch made only of such transactions commit without an fsync. */
+  run<T>(transaction: () => Promise<T>, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run: transaction, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ run: transaction, durable, resolve: resolve as (value: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
         setImmediate(() => void this.drain());
@@ -60,6 +64,13 @@ export class GroupCommitter {
   ): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
+      // In WAL mode NORMAL skips the commit's fsync; the WAL is appended in order, so the next FULL
+      // commit's fsync makes these commits durable too, and a crash before it loses them whole.
+      const full = batch.some((pending) => pending.durable);
+      if (full !== this.synchronousFull) {
+        this.db.pragma(`synchronous = ${full ? 'FULL' : 'NORMAL'}`);
+        this.synchronousFull = full;
+      }
       this.db.exec('BEGIN IMMEDIATE');
     } catch (error) {
       return batch.map(() => ({ ok: false, error }));

@@ -1,8 +1,8 @@
-import type { JobLease, MetadataScope } from '../../core/ports.js';
+import type { JobLease, MetadataScope, TransactionOptions } from '../../core/ports.js';
 import type { SqliteLifecycleQueries } from './lifecycle-queries.js';
 
 type LifecycleScope = Pick<MetadataScope, 'jobs' | 'gc' | 'quotas'>;
-type InTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => Promise<R>;
+type InTx = <R>(fn: (tx: MetadataScope) => Promise<R>, options?: TransactionOptions) => Promise<R>;
 
 const lift =
   <A extends unknown[], R>(fn: (...args: A) => R) =>
@@ -79,7 +79,7 @@ export function jobsGcQuotaStores(reads: LifecycleScope, inTx: InTx): LifecycleS
     },
     gc: {
       ...reads.gc,
-      pin: (d, h, at, since) => inTx((tx) => tx.gc.pin(d, h, at, since)),
+      pin: (d, h, at, since) => inTx((tx) => tx.gc.pin(d, h, at, since), { durable: false }),
       unpin: (h) => inTx((tx) => tx.gc.unpin(h)),
       condemn: (d, since, at) => inTx((tx) => tx.gc.condemn(d, since, at)),
       release: (d) => inTx((tx) => tx.gc.release(d)),

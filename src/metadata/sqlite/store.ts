@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetadataScope, MetadataStore } from '../../core/ports.js';
+import type { MetadataScope, MetadataStore, TransactionOptions } from '../../core/ports.js';
 import { GroupCommitter } from './group-commit.js';
 import { ReadCache } from './read-cache.js';
 import { SqliteIdentityQueries } from './identity-queries.js';
@@ -59,7 +59,8 @@ export class SqliteMetadataStore implements MetadataStore {
       ...jobsGcQuotaScope(new SqliteLifecycleQueries(this.reader), this),
     };
     // Reads go to the reader connection; each write outside an explicit transaction is one transaction.
-    const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>) => this.transaction(fn);
+    const inTx = <R>(fn: (tx: MetadataScope) => Promise<R>, options?: TransactionOptions) =>
+      this.transaction(fn, options);
     this.repositories = {
       ...reads.repositories,
       delete: (name) => inTx((tx) => tx.repositories.delete(name)),
@@ -86,7 +87,7 @@ export class SqliteMetadataStore implements MetadataStore {
     };
     this.uploads = {
       ...reads.uploads,
-      create: (session) => inTx((tx) => tx.uploads.create(session)),
+      create: (session) => inTx((tx) => tx.uploads.create(session), { durable: false }),
       delete: (id) => inTx((tx) => tx.uploads.delete(id)),
     };
     this.users = {
@@ -122,8 +123,10 @@ export class SqliteMetadataStore implements MetadataStore {
     ({ jobs: this.jobs, gc: this.gc, quotas: this.quotas } = jobsGcQuotaStores(reads, inTx));
   }
 
-  transaction<T>(fn: (tx: MetadataScope) => Promise<T>): Promise<T> {
-    return this.committer.run(() => fn(this.writeScope)).finally(() => this.tagLists.invalidate());
+  transaction<T>(fn: (tx: MetadataScope) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.committer
+      .run(() => fn(this.writeScope), options.durable ?? true)
+      .finally(() => this.tagLists.invalidate());
   }
 
   async close(): Promise<void> {

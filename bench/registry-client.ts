@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { BlobContent } from './blob-data.js';
+import { LeanPool } from './lean-http.js';
 import { manifestAccept, ociManifestType } from './manifest-data.js';
 
 type Body = Buffer | Readable | undefined;
@@ -18,16 +19,28 @@ export interface Listing {
   pages: number;
 }
 
+/** Redirect statuses `pullVerified` follows (with a Location header). */
+const redirects = new Set([301, 302, 303, 307, 308]);
+const maxRedirects = 5;
+
 /**
  * The OCI distribution calls the scenarios need, over one keep-alive undici Pool per origin. Given several
  * origins (the nodes of a cluster), it spreads requests round-robin over them, one request at a time, as a
  * load balancer without session affinity does: an upload may start on one node and end on another.
+ * Large bodies (blob GETs, the PUT/PATCHes that carry blob bytes) go through a lean node:net client
+ * (`LeanPool`, one per origin next to the undici Pool): it costs the load generator less than half the
+ * CPU per MB of undici, so the client is not what limits the measured throughput.
  */
 export class RegistryClient {
   /** The first origin (the only one for a single server). */
   readonly origin: string;
   readonly origins: readonly string[];
   private readonly pools: Pool[];
+  /** The lean client per origin, same index as `pools`, for the large-body requests. */
+  private readonly leanPools: LeanPool[];
+  /** undici Pools for redirect targets on other origins (an S3 server answering presigned URLs). */
+  private readonly redirectPools = new Map<string, Pool>();
+  private readonly connections: number;
   private turn = 0;
   /**
    * HEAD goes through node:http: undici closes the connection after every HEAD (undici issue #258), which
@@ -40,6 +53,7 @@ export class RegistryClient {
     this.origins = typeof origins === 'string' ? [origins] : [...origins];
     if (this.origins.length === 0) throw new Error('RegistryClient needs at least one origin');
     this.origin = this.origins[0]!;
+    this.connections = connections;
     this.pools = this.origins.map(
       (origin) =>
         new Pool(origin, {
@@ -50,12 +64,16 @@ export class RegistryClient {
           bodyTimeout: 120_000,
         }),
     );
+    this.leanPools = this.origins.map((origin) => new LeanPool(origin, connections));
     this.headAgent = new Agent({ keepAlive: true, maxSockets: connections });
   }
 
   async close(): Promise<void> {
     this.headAgent.destroy();
-    await Promise.all(this.pools.map((pool) => pool.close()));
+    for (const lean of this.leanPools) lean.close();
+    const redirectPools = [...this.redirectPools.values()];
+    this.redirectPools.clear();
+    await Promise.all([...this.pools, ...redirectPools].map((pool) => pool.close()));
   }
 
   /** The next origin in turn, for one request. */
@@ -68,6 +86,43 @@ export class RegistryClient {
   /** The pool of the next origin in turn. */
   private nextPool(): Pool {
     return this.pools[this.next()]!;
+  }
+
+  /** The undici Pool for `origin`: one of ours, or one opened for a redirect target. */
+  private poolFor(origin: string): Pool {
+    const index = this.origins.findIndex((o) => new URL(o).origin === origin);
+    if (index >= 0) return this.pools[index]!;
+    let pool = this.redirectPools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, {
+        connections: this.connections,
+        pipelining: 1,
+        keepAliveTimeout: 60_000,
+        headersTimeout: 120_000,
+        bodyTimeout: 120_000,
+      });
+      this.redirectPools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * Sends a request that carries blob bytes over the lean client of the next origin (the pieces are
+   * written as they are, never copied), and checks the status. The reply body is small (empty or an error).
+   */
+  async sendBlob(
+    method: string,
+    path: string,
+    expect: number[],
+    headers: Record<string, string>,
+    pieces: Buffer[],
+  ): Promise<Reply> {
+    const response = await this.leanPools[this.next()]!.request({ method, path, headers, body: pieces });
+    if (!expect.includes(response.status)) {
+      const text = response.body?.toString('utf8') ?? '';
+      throw new Error(`${method} ${path.slice(0, 120)}: HTTP ${response.status} ${text.slice(0, 300)}`);
+    }
+    return { status: response.status, headers: response.headers };
   }
 
   /** HEAD over a keep-alive node:http agent. */
@@ -110,12 +165,12 @@ export class RegistryClient {
   /** Monolithic push: POST opens the session, one PUT carries the whole body and the digest. */
   async pushMonolithic(repository: string, blob: BlobContent): Promise<number> {
     const location = await this.startUpload(repository);
-    await this.send(
+    await this.sendBlob(
       'PUT',
       withDigest(location, blob.digest),
       [201],
       octets(blob.size),
-      bodyOf(blob, 0, blob.size),
+      blob.slice(0, blob.size),
     );
     return 2;
   }
@@ -127,7 +182,7 @@ export class RegistryClient {
     for (let start = 0; start < blob.size; start += chunkBytes) {
       const end = Math.min(blob.size, start + chunkBytes);
       const headers = { ...octets(end - start), 'content-range': `${start}-${end - 1}` };
-      const reply = await this.send('PATCH', location, [202], headers, bodyOf(blob, start, end));
+      const reply = await this.sendBlob('PATCH', location, [202], headers, blob.slice(start, end));
       location = this.location(reply);
       requests++;
     }
@@ -138,7 +193,7 @@ export class RegistryClient {
   /** The way containers/image (skopeo, podman) uploads: POST, one streamed PATCH without Content-Range, PUT. */
   async pushStreamed(repository: string, blob: BlobContent): Promise<number> {
     const location = await this.startUpload(repository);
-    const reply = await this.send('PATCH', location, [202], octets(blob.size), bodyOf(blob, 0, blob.size));
+    const reply = await this.sendBlob('PATCH', location, [202], octets(blob.size), blob.slice(0, blob.size));
     await this.send('PUT', withDigest(this.location(reply), blob.digest), [201], { 'content-length': '0' });
     return 3;
   }
@@ -159,22 +214,74 @@ export class RegistryClient {
     return this.pullVerified(`/v2/${repository}/blobs/${digest}`, digest, size);
   }
 
+  /**
+   * GETs `path` over the lean client, hashing each chunk as it is read, and checks size and SHA-256.
+   * A redirect (a presigned S3 URL, say) is followed through undici, verified the same way.
+   */
   async pullVerified(path: string, digest: string, size: number): Promise<number> {
-    const response = await this.nextPool().request({ method: 'GET', path });
-    if (response.statusCode !== 200) {
-      const text = await response.body.text().catch(() => '');
-      throw new Error(`GET ${path}: HTTP ${response.statusCode} ${text.slice(0, 300)}`);
-    }
+    const index = this.next();
     const hash = createHash('sha256');
     let received = 0;
-    for await (const chunk of response.body) {
-      hash.update(chunk as Buffer);
-      received += (chunk as Buffer).length;
+    /** The first bytes, for the message when the status is not 200. */
+    const start: Buffer[] = [];
+    let startBytes = 0;
+    const response = await this.leanPools[index]!.request({
+      method: 'GET',
+      path,
+      onBody: (chunk) => {
+        hash.update(chunk);
+        received += chunk.length;
+        if (startBytes < 1200) {
+          const piece = Buffer.from(chunk.subarray(0, 1200 - startBytes)); // copy: the chunk is reused
+          start.push(piece);
+          startBytes += piece.length;
+        }
+      },
+    });
+    const location = response.headers.location;
+    if (redirects.has(response.status) && location !== undefined)
+      return this.pullRedirected(new URL(location, this.origins[index]), path, digest, size);
+    if (response.status !== 200) {
+      const text = Buffer.concat(start).toString('utf8');
+      throw new Error(`GET ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
     }
     const actual = `sha256:${hash.digest('hex')}`;
     if (received !== size || actual !== digest)
       throw new Error(`GET ${path}: got ${received} bytes ${actual}, expected ${size} bytes ${digest}`);
     return received;
+  }
+
+  /** The undici path of `pullVerified`, for a redirect target (possibly on another origin). */
+  private async pullRedirected(url: URL, path: string, digest: string, size: number): Promise<number> {
+    for (let hop = 1; ; hop++) {
+      const target = url.pathname + url.search;
+      const response = await this.poolFor(url.origin).request({ method: 'GET', path: target });
+      const location = response.headers.location;
+      if (redirects.has(response.statusCode) && typeof location === 'string') {
+        await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+        if (hop >= maxRedirects) throw new Error(`GET ${path}: more than ${maxRedirects} redirects`);
+        url = new URL(location, url);
+        continue;
+      }
+      if (response.statusCode !== 200) {
+        const text = await response.body.text().catch(() => '');
+        throw new Error(
+          `GET ${path} (redirected to ${url.origin}): HTTP ${response.statusCode} ${text.slice(0, 300)}`,
+        );
+      }
+      const hash = createHash('sha256');
+      let received = 0;
+      for await (const chunk of response.body) {
+        hash.update(chunk as Buffer);
+        received += (chunk as Buffer).length;
+      }
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (received !== size || actual !== digest)
+        throw new Error(
+          `GET ${path} (redirected to ${url.origin}): got ${received} bytes ${actual}, expected ${size} bytes ${digest}`,
+        );
+      return received;
+    }
   }
 
   async putManifest(
@@ -252,11 +359,6 @@ export class RegistryClient {
 
 function octets(length: number): Record<string, string> {
   return { 'content-type': 'application/octet-stream', 'content-length': String(length) };
-}
-
-function bodyOf(blob: BlobContent, start: number, end: number): Buffer | Readable {
-  const pieces = blob.slice(start, end);
-  return pieces.length === 1 ? pieces[0]! : Readable.from(pieces, { objectMode: false });
 }
 
 function withDigest(location: string, digest: string): string {

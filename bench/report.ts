@@ -148,7 +148,7 @@ export function headerText(profile: Profile, env: Environment, started: Date): s
     `- Node ${env.node}; ${env.cpus}; ${env.kernel}; both servers on 127.0.0.1 with fresh temp data folders per scenario group`,
     `- ${profile.rounds} rounds per scenario, servers alternating (Berth, Distribution, Berth, ...); throughput is the median round;`,
     '  p50/p99 are over all operations of all rounds; MB = 10^6 bytes; CPU = utime+stime of the server process',
-    `- Load generator: undici ${env.undici} keep-alive Pool, one connection per client; "SATURATED" marks a load generator above ${loadgenSaturation} of a core`,
+    `- Load generator: undici ${env.undici} keep-alive Pool, one connection per client, plus a lean node:net HTTP/1.1 client (bench/lean-http.ts) for blob GETs and blob-carrying PUT/PATCHes; "SATURATED" marks a load generator above ${loadgenSaturation} of a core`,
     '',
   ].join('\n');
 }

@@ -296,7 +296,7 @@ function headerText(profile: Profile, backends: Backends, started: Date, load: n
       : []),
     `- ${profile.rounds} rounds per scenario, deployments alternating (SQLite + filesystem, 1 node, 3 nodes, ...); throughput is the median round; p50/p99 are over all operations of all rounds; MB = 10^6 bytes`,
     "- CPU: Berth = utime+stime summed over the deployment's nodes; PostgreSQL = the backends connected to the deployment's database (not the WAL writer, checkpointer, ...); S3 = the S3 server's processes; \"all\" = the three together, per unit of work",
-    `- Load generator: undici ${undici.version} keep-alive Pool per node, one connection per client per node; with several nodes each request goes to the next node in turn (an upload's POST, PATCH and PUT land on different nodes); "SATURATED" marks a load generator above ${loadgenSaturation} of a core`,
+    `- Load generator: undici ${undici.version} keep-alive Pool per node, one connection per client per node, plus a lean node:net HTTP/1.1 client per node for blob GETs and blob-carrying PUT/PATCHes; with several nodes each request goes to the next node in turn (an upload's POST, PATCH and PUT land on different nodes); "SATURATED" marks a load generator above ${loadgenSaturation} of a core`,
     '',
   ].join('\n');
 }

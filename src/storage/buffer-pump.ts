@@ -23,7 +23,10 @@ class BufferPool {
   }
 }
 
-const pool = new BufferPool(256 * 1024, 64);
+// 1 MiB: each buffer costs a thread-pool round trip and a socket wakeup or two, which on a virtual machine
+// cost more than the copy; measured server CPU per pulled MB: 256 KiB 0.66-1.06 ms, 1 MiB 0.43-0.61 ms,
+// 4 MiB 0.39-0.49 ms. 1 MiB keeps 16 concurrent pulls within a few tens of MiB.
+const pool = new BufferPool(1024 * 1024, 24);
 
 /**
  * Copies bytes `start..end` (inclusive) of a file to `sink`, keeping at most a few buffers in flight,

@@ -46,6 +46,10 @@ export interface StaticCeiling {
   serverCpuMsPerMB: number;
   /** Medians of the measurements before and after the scenarios; `pullMBps` is the better one. */
   runsMBps?: number[];
+  /** Median MB/s of single-client 64 MiB PUTs, same client, to a server that reads and drops the body. */
+  sinkPushMBps: number;
+  /** The same to a server that only computes the body's SHA-256: the most any verifying registry can take. */
+  hashingSinkPushMBps: number;
 }
 
 /** Loopback ceiling for the pull path: the same client, hashing as it reads, against a static file server. */
@@ -75,11 +79,42 @@ export async function staticFileCeiling(bytes: Buffer, pulls: number): Promise<S
     }
     const serverCpuMsPerMB =
       ((processCpuSeconds(child.pid!) - cpuBefore) * 1000) / ((pulls * bytes.length) / MB);
-    return { pullMBps: median(samples), samplesMBps: samples, serverCpuMsPerMB };
+    const sinkPushMBps = await sinkPushes(client, '/sink', bytes, pulls);
+    const hashingSinkPushMBps = await sinkPushes(client, '/sink?hash', bytes, pulls, digest);
+    return {
+      pullMBps: median(samples),
+      samplesMBps: samples,
+      serverCpuMsPerMB,
+      sinkPushMBps,
+      hashingSinkPushMBps,
+    };
   } finally {
     await client.close();
     child.kill('SIGTERM');
     await exited;
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Median MB/s of `pushes` single-client PUTs of `bytes` to the static server's upload sink at `path`. */
+async function sinkPushes(
+  client: RegistryClient,
+  path: string,
+  bytes: Buffer,
+  pushes: number,
+  digest?: string,
+): Promise<number> {
+  const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) };
+  const samples: number[] = [];
+  for (let i = 0; i <= pushes; i++) {
+    const started = performance.now();
+    const reply = await client.sendBlob('PUT', path, [201], headers, [bytes]);
+    const seconds = (performance.now() - started) / 1000;
+    if (digest !== undefined && reply.headers['docker-content-digest'] !== digest)
+      throw new Error(
+        `hashing sink answered ${String(reply.headers['docker-content-digest'])}, expected ${digest}`,
+      );
+    if (i > 0) samples.push(bytes.length / MB / seconds); // the first warms the connection up
+  }
+  return median(samples);
 }

@@ -166,6 +166,7 @@ export function ceilingsText(ceilings: Ceilings, derived: Derived): string {
     '',
     `- Plain node:http static file server, 64 MiB file, same client (verifying sha256): ${fmt(ceilings.staticFile.pullMBps)} MB/s (median of ${ceilings.staticFile.samplesMBps.length}${runs(ceilings)}; server CPU ${fmt(ceilings.staticFile.serverCpuMsPerMB)} ms/MB)`,
     `- \`${ceilings.openssl.command}\`, 16384-byte column: ${fmt(ceilings.openssl.sha256MBps)} MB/s on one core`,
+    `- Single-client 64 MiB PUT, same client, to a node:http server that drops the body: ${fmt(ceilings.staticFile.sinkPushMBps)} MB/s (${fmt((100 * ceilings.staticFile.sinkPushMBps) / ceilings.openssl.sha256MBps)}% of one core's sha256); that only hashes it: ${fmt(ceilings.staticFile.hashingSinkPushMBps)} MB/s (${fmt((100 * ceilings.staticFile.hashingSinkPushMBps) / ceilings.openssl.sha256MBps)}%), the most a registry that verifies digests can take on this machine`,
     ...derived.lines.map((line) => `- ${line}`),
     '',
   ].join('\n');

@@ -76,9 +76,11 @@ function derive(results: ScenarioResult[], ceilings: Ceilings): Derived {
     if (push === undefined) continue;
     for (const server of ['berth', 'distribution'] as const) {
       const share = (100 * push.servers[server].throughput) / ceilings.openssl.sha256MBps;
+      const ofSink = (100 * push.servers[server].throughput) / ceilings.staticFile.hashingSinkPushMBps;
       values[`${server}Push${mode}PctOfSha256`] = share;
+      values[`${server}Push${mode}PctOfHashingSink`] = ofSink;
       lines.push(
-        `${server === 'berth' ? 'Berth' : 'Distribution'} single-client 64 MiB ${mode} push: ${fmt(push.servers[server].throughput)} MB/s = ${fmt(share)}% of one core's sha256`,
+        `${server === 'berth' ? 'Berth' : 'Distribution'} single-client 64 MiB ${mode} push: ${fmt(push.servers[server].throughput)} MB/s = ${fmt(share)}% of one core's sha256, ${fmt(ofSink)}% of the hashing upload sink`,
       );
     }
   }

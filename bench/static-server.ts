@@ -1,5 +1,8 @@
-// The loopback ceiling: a plain node:http server that streams one file, read as Berth reads blobs
-// (1 MiB chunks). Usage: node dist/bench/static-server.js <file> <port>
+// The loopback ceilings: a plain node:http server that streams one file, read as Berth reads blobs (1 MiB
+// chunks), and takes uploads the least a registry can: PUT /sink reads the body and drops it, PUT
+// /sink?hash reads it and computes its SHA-256, as any registry must, with no disk and no bookkeeping.
+// Usage: node dist/bench/static-server.js <file> <port>
+import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +14,15 @@ if (file === undefined || port === undefined) {
 }
 const size = statSync(file).size;
 createServer((req, res) => {
+  if (req.method === 'PUT' && req.url?.startsWith('/sink')) {
+    const hash = req.url.includes('hash') ? createHash('sha256') : undefined;
+    req.on('data', (chunk: Buffer) => hash?.update(chunk));
+    req.on('end', () => {
+      const digest = hash === undefined ? '' : `sha256:${hash.digest('hex')}`;
+      res.writeHead(201, { 'content-length': '0', 'docker-content-digest': digest }).end();
+    });
+    return;
+  }
   if (req.url !== '/blob') {
     res.writeHead(req.url === '/v2/' ? 200 : 404, { 'content-length': '0' }).end();
     return;

@@ -53,6 +53,7 @@ export class FsBlobStore implements BlobStore {
   async init(): Promise<this> {
     await mkdir(join(this.root, 'blobs'), { recursive: true });
     await mkdir(join(this.root, 'uploads'), { recursive: true });
+    await this.createPrefixFolders('sha256');
     if (this.options.directIo !== false) this.direct = await probeDirectIo(join(this.root, 'uploads'));
     return this;
   }
@@ -226,18 +227,49 @@ export class FsBlobStore implements BlobStore {
     return { hash, offset: size };
   }
 
-  /** Moves a fully written, fsynced file to its content address and makes the rename durable. */
+  /**
+   * Creates the 256 folders under which SHA-256 blobs live, once, so that publishing a blob is a rename
+   * and one folder fsync rather than a mkdir, a rename and two fsyncs (the new folder's entry in its parent
+   * must be durable too): about a tenth of a 1 MiB push's time on this machine's disks.
+   */
+  private async createPrefixFolders(algorithm: DigestAlgorithm): Promise<void> {
+    const base = join(this.root, 'blobs', algorithm);
+    const baseCreated = await mkdir(base, { recursive: true });
+    const present = new Set(await readdir(base));
+    let created = false;
+    for (let prefix = 0; prefix < 256; prefix++) {
+      const name = prefix.toString(16).padStart(2, '0');
+      if (present.has(name)) continue;
+      await mkdir(join(base, name), { recursive: true });
+      created = true;
+    }
+    if (created) await fsyncDirectory(base);
+    if (baseCreated !== undefined) await fsyncDirectory(dirname(base));
+  }
+
+  /**
+   * Moves a fully written, fsynced file to its content address and makes the rename durable. When the
+   * address already holds the blob, the rename replaces it with identical bytes (readers keep the file
+   * they opened), which costs less than asking first.
+   */
   private async publish(source: string, target: string): Promise<void> {
     const folder = dirname(target);
-    const created = await mkdir(folder, { recursive: true });
-    if (await exists(target)) {
-      // Identical content is stored once; the new copy is redundant.
-      await rm(source, { force: true });
-      return;
+    const renamed = await rename(source, target).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : Promise.reject(error)),
+    );
+    if (!renamed) {
+      // The prefix folder is missing (another algorithm than SHA-256, or removed by hand): create it and
+      // make its entry durable before the blob goes in.
+      const created = await mkdir(folder, { recursive: true });
+      if (created !== undefined) {
+        // Each new folder's entry lives in its parent: fsync the parents up to the first that existed.
+        for (let dir = folder; dir !== dirname(created); dir = dirname(dir))
+          await fsyncDirectory(dirname(dir));
+      }
+      await rename(source, target);
     }
-    await rename(source, target);
     await fsyncDirectory(folder);
-    if (created !== undefined) await fsyncDirectory(dirname(folder));
   }
 }
 
